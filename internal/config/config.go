@@ -1,0 +1,571 @@
+// Package config reads tiktokb1's configuration from environment variables
+// and validates it at start. Secrets can also be read from files (NAME_FILE)
+// and are held in Secret, which never prints its value.
+//
+// Values are trimmed of surrounding blanks, and a variable set to an empty or
+// all-blank value counts as unset. Secret files are trimmed of trailing
+// blanks and newlines.
+package config
+
+import (
+	"cmp"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Log formats accepted in TIKTOKB1_LOG_FORMAT.
+const (
+	LogFormatText = "text"
+	LogFormatJSON = "json"
+)
+
+// Config is the validated configuration of tiktokb1. Build it with Load.
+type Config struct {
+	Server   Server
+	Log      Log
+	Database Database
+	Workers  Workers
+	TikTok   TikTok
+	SAPB1    SAPB1
+}
+
+// Server holds the HTTP server and process settings.
+type Server struct {
+	// HTTPAddr is the host:port the HTTP server listens on
+	// (TIKTOKB1_HTTP_ADDR, default "127.0.0.1:8080").
+	HTTPAddr string
+	// ShutdownTimeout is how long running work may take to finish when the
+	// service stops (TIKTOKB1_SHUTDOWN_TIMEOUT, default 30s, 1s to 10m).
+	ShutdownTimeout time.Duration
+}
+
+// Log holds the logging settings.
+type Log struct {
+	// Level is the minimum level logged (TIKTOKB1_LOG_LEVEL, default
+	// slog.LevelInfo).
+	Level slog.Level
+	// Format is LogFormatText or LogFormatJSON (TIKTOKB1_LOG_FORMAT, default
+	// LogFormatText).
+	Format string
+}
+
+// Database holds the PostgreSQL settings.
+type Database struct {
+	// URL is the connection URL or key=value string (DATABASE_URL or
+	// DATABASE_URL_FILE). Default unset: the service runs a private local
+	// Postgres in DataDir; see Local.
+	URL Secret
+	// DataDir is where the private local Postgres lives (TIKTOKB1_DATA_DIR,
+	// default ".data").
+	DataDir string
+	// AppRole is the Postgres role the service uses (TIKTOKB1_APP_ROLE,
+	// default "tiktokb1_app").
+	AppRole string
+	// AnalystRole is the Postgres role for analysts; never equal to AppRole
+	// (TIKTOKB1_ANALYST_ROLE, default "analyst").
+	AnalystRole string
+	// MaxConns is the connection pool size (TIKTOKB1_DB_MAX_CONNS, default
+	// 20, 2 to 1000).
+	MaxConns int
+	// SyncRunRetention is how long ops.sync_run rows are kept
+	// (TIKTOKB1_SYNC_RUN_RETENTION, default 2160h = 90 days, at least 24h).
+	SyncRunRetention time.Duration
+}
+
+// Local reports whether DATABASE_URL is unset, so the service runs its own
+// private Postgres in DataDir.
+func (d Database) Local() bool {
+	return !d.URL.IsSet()
+}
+
+// Workers holds the River MaxWorkers of each queue (1 to 1000 each).
+type Workers struct {
+	// TikTokRead is for queue tiktok_read (TIKTOKB1_WORKERS_TIKTOK_READ,
+	// default 10).
+	TikTokRead int
+	// SAPB1Read is for queue sapb1_read (TIKTOKB1_WORKERS_SAPB1_READ,
+	// default 2).
+	SAPB1Read int
+	// SAPB1Write is for queue sapb1_write (TIKTOKB1_WORKERS_SAPB1_WRITE,
+	// default 10).
+	SAPB1Write int
+	// TikTokWrite is for queue tiktok_write (TIKTOKB1_WORKERS_TIKTOK_WRITE,
+	// default 5).
+	TikTokWrite int
+	// Priority is for queue priority (TIKTOKB1_WORKERS_PRIORITY, default 5).
+	Priority int
+	// Default is for queue default (TIKTOKB1_WORKERS_DEFAULT, default 5).
+	Default int
+}
+
+// ByQueue returns the worker counts keyed by River queue name: tiktok_read,
+// sapb1_read, sapb1_write, tiktok_write, priority and default.
+func (w Workers) ByQueue() map[string]int {
+	return map[string]int{
+		"tiktok_read":  w.TikTokRead,
+		"sapb1_read":   w.SAPB1Read,
+		"sapb1_write":  w.SAPB1Write,
+		"tiktok_write": w.TikTokWrite,
+		"priority":     w.Priority,
+		"default":      w.Default,
+	}
+}
+
+// TikTok holds the TikTok Shop settings. AppKey and AppSecret are set
+// together or not at all; see Enabled.
+type TikTok struct {
+	// AppKey is the TikTok Shop app key (TIKTOK_APP_KEY, default unset).
+	AppKey string
+	// AppSecret is the TikTok Shop app secret (TIKTOK_APP_SECRET or
+	// TIKTOK_APP_SECRET_FILE, default unset).
+	AppSecret Secret
+	// APIURL is the API base URL without trailing slash (TIKTOK_API_URL,
+	// default "https://open-api.tiktokglobalshop.com").
+	APIURL string
+	// AuthURL is the authorization base URL without trailing slash
+	// (TIKTOK_AUTH_URL, default "https://auth.tiktok-shops.com").
+	AuthURL string
+}
+
+// Enabled reports whether TikTok Shop credentials are configured.
+func (t TikTok) Enabled() bool {
+	return t.AppKey != ""
+}
+
+// SAPB1 holds the SAP Business One settings. ServiceLayerURL, CompanyDB, User
+// and Password are set together or not at all; see Enabled.
+type SAPB1 struct {
+	// ServiceLayerURL is the Service Layer base URL without trailing slash,
+	// e.g. "https://sap:50000/b1s/v1" (SAPB1_SERVICE_LAYER_URL, default
+	// unset).
+	ServiceLayerURL string
+	// CompanyDB is the company database (SAPB1_COMPANY_DB, default unset).
+	CompanyDB string
+	// User is the Service Layer user (SAPB1_USER, default unset).
+	User string
+	// Password is User's password (SAPB1_PASSWORD or SAPB1_PASSWORD_FILE,
+	// default unset).
+	Password Secret
+	// SQLDSN is an optional sqlserver:// URL to the company database
+	// (SAPB1_SQL_DSN or SAPB1_SQL_DSN_FILE, default unset).
+	SQLDSN Secret
+	// TLSCAFile is a readable PEM file with the CA that signed the Service
+	// Layer certificate (SAPB1_TLS_CA_FILE, default unset: system roots).
+	TLSCAFile string
+	// TLSInsecureSkipVerify disables certificate checks; true only when
+	// explicitly set (SAPB1_TLS_INSECURE_SKIP_VERIFY, default false).
+	TLSInsecureSkipVerify bool
+}
+
+// Enabled reports whether the SAP Business One connection is configured.
+func (s SAPB1) Enabled() bool {
+	return s.ServiceLayerURL != ""
+}
+
+// Problem is one invalid variable.
+type Problem struct {
+	// Var is the variable to fix, e.g. "SAPB1_PASSWORD_FILE".
+	Var string
+	// Message says what is wrong and what is expected. It never holds a
+	// secret value.
+	Message string
+}
+
+func (p Problem) String() string {
+	return p.Var + ": " + p.Message
+}
+
+// Error lists every invalid variable found by Load.
+type Error struct {
+	Problems []Problem
+}
+
+// Error returns "invalid configuration:" followed by one problem per line.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid configuration:")
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Load reads configuration from the given lookup (os.LookupEnv in
+// production, a map in tests) and returns every problem at once, as an
+// *Error. A nil lookup means os.LookupEnv.
+func Load(lookup func(string) (string, bool)) (*Config, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	l := &loader{lookup: lookup}
+	var c Config
+
+	c.Database.URL = l.secret(envDatabaseURL, "a postgres:// or postgresql:// URL, or a key=value string with host= or dbname=", validPostgres)
+	c.Server.HTTPAddr = l.hostPort(envHTTPAddr)
+	c.Log.Level = l.logLevel(envLogLevel)
+	c.Log.Format = l.oneOf(envLogFormat, "log format", LogFormatText, LogFormatJSON)
+	c.Database.DataDir = l.value(envDataDir)
+	c.Database.AppRole = l.role(envAppRole)
+	c.Database.AnalystRole = l.role(envAnalystRole)
+	if c.Database.AppRole != "" && c.Database.AppRole == c.Database.AnalystRole {
+		l.addf(envAnalystRole, "%q is also %s; expected a different role", c.Database.AnalystRole, envAppRole)
+	}
+	c.Database.MaxConns = l.wholeNumber(envDBMaxConns, 2, 1000)
+	c.Server.ShutdownTimeout = l.duration(envShutdownTimeout, time.Second, 10*time.Minute, "1s to 10m, e.g. 30s or 2m")
+	c.Database.SyncRunRetention = l.duration(envSyncRunRetention, 24*time.Hour, 0, "at least 24h, in hours, e.g. 2160h for 90 days")
+	c.Workers = Workers{
+		TikTokRead:  l.wholeNumber(envWorkersTTRead, 1, 1000),
+		SAPB1Read:   l.wholeNumber(envWorkersSAPRead, 1, 1000),
+		SAPB1Write:  l.wholeNumber(envWorkersSAPWrite, 1, 1000),
+		TikTokWrite: l.wholeNumber(envWorkersTTWrite, 1, 1000),
+		Priority:    l.wholeNumber(envWorkersPriority, 1, 1000),
+		Default:     l.wholeNumber(envWorkersDefault, 1, 1000),
+	}
+
+	c.TikTok.AppKey = l.value(envTikTokAppKey)
+	c.TikTok.AppSecret = l.secret(envTikTokAppSecret, "", nil)
+	l.together(envTikTokAppKey, envTikTokAppSecret)
+	c.TikTok.APIURL = l.httpURL(envTikTokAPIURL, "https://open-api.tiktokglobalshop.com")
+	c.TikTok.AuthURL = l.httpURL(envTikTokAuthURL, "https://auth.tiktok-shops.com")
+
+	c.SAPB1.ServiceLayerURL = l.httpURL(envSAPServiceLayer, "https://sap:50000/b1s/v1")
+	c.SAPB1.CompanyDB = l.value(envSAPCompanyDB)
+	c.SAPB1.User = l.value(envSAPUser)
+	c.SAPB1.Password = l.secret(envSAPPassword, "", nil)
+	l.together(envSAPServiceLayer, envSAPCompanyDB, envSAPUser, envSAPPassword)
+	c.SAPB1.SQLDSN = l.secret(envSAPSQLDSN, "a sqlserver:// URL, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS", validSQLServer)
+	c.SAPB1.TLSCAFile = l.caFile(envSAPTLSCAFile)
+	c.SAPB1.TLSInsecureSkipVerify = l.boolean(envSAPTLSInsecure)
+
+	if len(l.problems) > 0 {
+		return nil, &Error{Problems: l.problems}
+	}
+	return &c, nil
+}
+
+// maxSecretFileSize bounds what is read from a NAME_FILE secret file.
+const maxSecretFileSize = 64 << 10
+
+// maxCAFileSize bounds what is read from SAPB1_TLS_CA_FILE.
+const maxCAFileSize = 10 << 20
+
+type loader struct {
+	lookup   func(string) (string, bool)
+	problems []Problem
+	// present records the variables that were set, directly or as a
+	// NAME_FILE secret, for the "set together" rules.
+	present map[string]bool
+}
+
+func (l *loader) addf(name, format string, args ...any) {
+	l.problems = append(l.problems, Problem{Var: name, Message: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) markPresent(name string) {
+	if l.present == nil {
+		l.present = map[string]bool{}
+	}
+	l.present[name] = true
+}
+
+// raw returns the trimmed value of name; "" when unset or blank.
+func (l *loader) raw(name string) string {
+	v, _ := l.lookup(name)
+	v = strings.TrimSpace(v)
+	if v != "" {
+		l.markPresent(name)
+	}
+	return v
+}
+
+// value returns the trimmed value of name, or its default when unset.
+func (l *loader) value(name string) string {
+	return cmp.Or(l.raw(name), defaultOf(name))
+}
+
+// secret reads the secret name from the variable itself or from the file
+// named by name_FILE. When validate is not nil and returns false, it reports
+// that the value is not what (without showing the value).
+func (l *loader) secret(name, what string, validate func(string) bool) Secret {
+	fileVar := name + "_FILE"
+	direct, _ := l.lookup(name)
+	direct = strings.TrimSpace(direct)
+	path := l.raw(fileVar)
+	if direct != "" || path != "" {
+		l.markPresent(name)
+	}
+	switch {
+	case direct != "" && path != "":
+		l.addf(name, "set %s or %s, not both", name, fileVar)
+		return Secret{}
+	case direct != "":
+		if validate != nil && !validate(direct) {
+			l.addf(name, "value (not shown) is not %s", what)
+			return Secret{}
+		}
+		return NewSecret(direct)
+	case path != "":
+		data, err := readFile(path, maxSecretFileSize)
+		if err != nil {
+			l.addf(fileVar, "%v", err)
+			return Secret{}
+		}
+		v := strings.TrimRight(string(data), " \t\r\n")
+		if v == "" {
+			l.addf(fileVar, "%s is empty; expected a file holding the value of %s", path, name)
+			return Secret{}
+		}
+		if validate != nil && !validate(v) {
+			l.addf(fileVar, "contents of %s (not shown) are not %s", path, what)
+			return Secret{}
+		}
+		return NewSecret(v)
+	}
+	return Secret{}
+}
+
+// readFile reads at most limit bytes of path. Its errors name the path and
+// the reason, never the contents.
+func readFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", path, reason(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", path, reason(err))
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d KiB; expected a small file", path, limit>>10)
+	}
+	return data, nil
+}
+
+// reason strips the operation and path from a file error, keeping e.g.
+// "no such file or directory".
+func reason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// together reports each unset variable of names when any of them is set.
+func (l *loader) together(names ...string) {
+	var set, missing []string
+	for _, n := range names {
+		if l.present[n] {
+			set = append(set, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(set) == 0 || len(missing) == 0 {
+		return
+	}
+	verb := "is"
+	if len(set) > 1 {
+		verb = "are"
+	}
+	for _, n := range missing {
+		orFile := ""
+		if isSecret(n) {
+			orFile = " (or " + n + "_FILE)"
+		}
+		l.addf(n, "required%s because %s %s set; expected %s to be set together", orFile, joinAnd(set), verb, joinAnd(names))
+	}
+}
+
+func isSecret(name string) bool {
+	for _, v := range variables {
+		if v.Name == name {
+			return v.Secret
+		}
+	}
+	return false
+}
+
+// joinAnd joins names as "A", "A and B" or "A, B and C".
+func joinAnd(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func (l *loader) wholeNumber(name string, lo, hi int) int {
+	s := l.value(name)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		l.addf(name, "%q is not a whole number; expected %d to %d", s, lo, hi)
+		return 0
+	}
+	if n < lo || n > hi {
+		l.addf(name, "%q is out of range; expected %d to %d", s, lo, hi)
+		return 0
+	}
+	return n
+}
+
+// duration parses a Go duration between lo and hi (hi 0: no upper bound).
+func (l *loader) duration(name string, lo, hi time.Duration, expected string) time.Duration {
+	s := l.value(name)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		l.addf(name, "%q is not a duration; expected %s", s, expected)
+		return 0
+	}
+	if d < lo {
+		l.addf(name, "%q is too short; expected %s", s, expected)
+		return 0
+	}
+	if hi > 0 && d > hi {
+		l.addf(name, "%q is too long; expected %s", s, expected)
+		return 0
+	}
+	return d
+}
+
+func (l *loader) hostPort(name string) string {
+	s := l.value(name)
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		l.addf(name, "%q is not host:port; expected e.g. 127.0.0.1:8080, or :8080 for all interfaces", s)
+		return ""
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		l.addf(name, "%q has no valid port; expected a port number 0 to 65535, e.g. 127.0.0.1:8080", s)
+		return ""
+	}
+	return s
+}
+
+func (l *loader) logLevel(name string) slog.Level {
+	s := l.value(name)
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "info":
+		return slog.LevelInfo
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	l.addf(name, "%q is not a log level; expected debug, info, warn or error", s)
+	return slog.LevelInfo
+}
+
+// oneOf returns the lowercased value of name if it is one of allowed.
+func (l *loader) oneOf(name, what string, allowed ...string) string {
+	s := l.value(name)
+	for _, a := range allowed {
+		if strings.EqualFold(s, a) {
+			return a
+		}
+	}
+	l.addf(name, "%q is not a %s; expected %s", s, what, strings.Join(allowed, " or "))
+	return ""
+}
+
+var roleName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// reservedRoles are role names Postgres refuses in CREATE ROLE.
+var reservedRoles = map[string]bool{
+	"public": true, "none": true, "current_role": true, "current_user": true, "session_user": true,
+}
+
+func (l *loader) role(name string) string {
+	s := l.value(name)
+	switch {
+	case !roleName.MatchString(s):
+		l.addf(name, "%q is not a valid role name; expected lowercase letters, digits and _, not starting with a digit, at most 63 characters", s)
+	case strings.HasPrefix(s, "pg_"):
+		l.addf(name, "%q starts with pg_, which Postgres reserves; expected another role name", s)
+	case reservedRoles[s]:
+		l.addf(name, "%q is reserved by Postgres; expected another role name", s)
+	default:
+		return s
+	}
+	return ""
+}
+
+// httpURL checks an absolute http(s) URL without query and returns it
+// without trailing slash. Invalid values are echoed with any password
+// hidden.
+func (l *loader) httpURL(name, example string) string {
+	s := l.value(name)
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "":
+		l.addf(name, "%q is not an absolute http(s) URL; expected e.g. %s", RedactURL(s), example)
+	case u.User != nil:
+		l.addf(name, "%q holds a user name or password; expected just the address, e.g. %s", RedactURL(s), example)
+	case u.RawQuery != "" || u.ForceQuery:
+		l.addf(name, "%q has a query (?...); expected a URL without query, e.g. %s", RedactURL(s), example)
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		l.addf(name, "%q has a fragment (#...); expected a URL without it, e.g. %s", RedactURL(s), example)
+	default:
+		return strings.TrimRight(s, "/")
+	}
+	return ""
+}
+
+func (l *loader) caFile(name string) string {
+	path := l.raw(name)
+	if path == "" {
+		return ""
+	}
+	data, err := readFile(path, maxCAFileSize)
+	if err != nil {
+		l.addf(name, "%v", err)
+		return ""
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		l.addf(name, "%s holds no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----", path)
+		return ""
+	}
+	return path
+}
+
+func (l *loader) boolean(name string) bool {
+	s := l.value(name)
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		l.addf(name, "%q is not true or false; expected true or false", s)
+		return false
+	}
+	return b
+}
+
+// keyValueDSN matches host= or dbname= as a key of a key=value string.
+var keyValueDSN = regexp.MustCompile(`(^|\s)(host|dbname)\s*=`)
+
+func validPostgres(s string) bool {
+	if u, err := url.Parse(s); err == nil && strings.Contains(s, "://") {
+		return (strings.EqualFold(u.Scheme, "postgres") || strings.EqualFold(u.Scheme, "postgresql")) && u.Opaque == ""
+	}
+	return !strings.Contains(s, "://") && keyValueDSN.MatchString(s)
+}
+
+func validSQLServer(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && strings.EqualFold(u.Scheme, "sqlserver") && u.Host != "" && u.Opaque == ""
+}

@@ -1,0 +1,558 @@
+package config
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"log/slog"
+	"math/big"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env returns a lookup over m.
+func env(m map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := m[name]
+		return v, ok
+	}
+}
+
+// problems runs Load and returns its problems as "VAR: message" lines.
+func problems(t *testing.T, m map[string]string) []string {
+	t.Helper()
+	cfg, err := Load(env(m))
+	if err == nil {
+		t.Fatalf("Load succeeded, want an error; config: %+v", cfg)
+	}
+	if cfg != nil {
+		t.Errorf("Load returned a config with an error")
+	}
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("error is %T, want *Error: %v", err, err)
+	}
+	var lines []string
+	for _, p := range cerr.Problems {
+		lines = append(lines, p.String())
+	}
+	return lines
+}
+
+// writeFile writes content to a new file in a temporary folder and returns
+// its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// caPEM returns a self-signed CA certificate in PEM form.
+func caPEM(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+func defaultConfig() Config {
+	return Config{
+		Server: Server{HTTPAddr: "127.0.0.1:8080", ShutdownTimeout: 30 * time.Second},
+		Log:    Log{Level: slog.LevelInfo, Format: LogFormatText},
+		Database: Database{
+			DataDir:          ".data",
+			AppRole:          "tiktokb1_app",
+			AnalystRole:      "analyst",
+			MaxConns:         20,
+			SyncRunRetention: 2160 * time.Hour,
+		},
+		Workers: Workers{TikTokRead: 10, SAPB1Read: 2, SAPB1Write: 10, TikTokWrite: 5, Priority: 5, Default: 5},
+		TikTok: TikTok{
+			APIURL:  "https://open-api.tiktokglobalshop.com",
+			AuthURL: "https://auth.tiktok-shops.com",
+		},
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	for _, m := range []map[string]string{
+		nil,
+		// Blank values count as unset.
+		{envHTTPAddr: "", envDataDir: "  ", envDatabaseURL: "", envDatabaseURL + "_FILE": "", envSAPUser: " "},
+	} {
+		cfg, err := Load(env(m))
+		if err != nil {
+			t.Fatalf("Load(%v): %v", m, err)
+		}
+		if want := defaultConfig(); !reflect.DeepEqual(*cfg, want) {
+			t.Errorf("Load(%v) =\n%+v\nwant\n%+v", m, *cfg, want)
+		}
+		if !cfg.Database.Local() {
+			t.Error("Database.Local() = false with DATABASE_URL unset")
+		}
+		if cfg.TikTok.Enabled() || cfg.SAPB1.Enabled() {
+			t.Error("TikTok or SAPB1 enabled with nothing set")
+		}
+	}
+}
+
+// TestVariablesDefaults checks that Variables shows the defaults Load uses.
+func TestVariablesDefaults(t *testing.T) {
+	m := map[string]string{}
+	for _, v := range Variables() {
+		if v.Default != "" {
+			m[v.Name] = v.Default
+		}
+	}
+	cfg, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := defaultConfig(); !reflect.DeepEqual(*cfg, want) {
+		t.Errorf("Load(Variables defaults) =\n%+v\nwant\n%+v", *cfg, want)
+	}
+}
+
+// TestVariablesComplete checks that Variables lists exactly the variables
+// Load reads, and that secrets are also read from NAME_FILE.
+func TestVariablesComplete(t *testing.T) {
+	read := map[string]bool{}
+	if _, err := Load(func(name string) (string, bool) {
+		read[name] = true
+		return "", false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, v := range Variables() {
+		listed[v.Name] = true
+		if !read[v.Name] {
+			t.Errorf("%s is listed but not read", v.Name)
+		}
+		if v.Secret && !read[v.Name+"_FILE"] {
+			t.Errorf("%s is secret but %s_FILE is not read", v.Name, v.Name)
+		}
+		if !v.Secret && read[v.Name+"_FILE"] {
+			t.Errorf("%s is not secret but %s_FILE is read", v.Name, v.Name)
+		}
+		if v.Description == "" || len(v.Description) > 160 {
+			t.Errorf("%s: description has %d characters, want 1 to 160", v.Name, len(v.Description))
+		}
+	}
+	for name := range read {
+		if !listed[name] && !listed[strings.TrimSuffix(name, "_FILE")] {
+			t.Errorf("%s is read but not listed by Variables", name)
+		}
+	}
+	if len(listed) != len(Variables()) {
+		t.Error("Variables lists a name twice")
+	}
+	// The returned slice is a copy.
+	vs := Variables()
+	vs[0].Name = "CHANGED"
+	if Variables()[0].Name == "CHANGED" {
+		t.Error("Variables returns its internal slice")
+	}
+}
+
+func TestLoadAllSet(t *testing.T) {
+	caFile := writeFile(t, "ca.pem", string(caPEM(t)))
+	m := map[string]string{
+		envDatabaseURL:      "postgres://app:pw@db:5432/tiktokb1?sslmode=require",
+		envHTTPAddr:         ":9090",
+		envLogLevel:         "DEBUG",
+		envLogFormat:        "JSON",
+		envDataDir:          "/var/lib/tiktokb1",
+		envAppRole:          "svc",
+		envAnalystRole:      "_reports1",
+		envDBMaxConns:       "2",
+		envShutdownTimeout:  "10m",
+		envSyncRunRetention: "24h",
+		envWorkersTTRead:    "1",
+		envWorkersSAPRead:   "1000",
+		envWorkersSAPWrite:  " 3 ",
+		envWorkersTTWrite:   "4",
+		envWorkersPriority:  "6",
+		envWorkersDefault:   "7",
+		envTikTokAppKey:     "key123",
+		envTikTokAppSecret:  "tt-secret",
+		envTikTokAPIURL:     "http://localhost:8081/",
+		envTikTokAuthURL:    "https://auth.example.com/v2",
+		envSAPServiceLayer:  "https://sap:50000/b1s/v1/",
+		envSAPCompanyDB:     "SBODEMOUS",
+		envSAPUser:          "manager",
+		envSAPPassword:      "sap-pw",
+		envSAPSQLDSN:        "sqlserver://sa:pw@sap:1433?database=SBODEMOUS",
+		envSAPTLSCAFile:     caFile,
+		envSAPTLSInsecure:   "true",
+	}
+	cfg, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Secrets are compared by value, then cleared for the DeepEqual below.
+	for name, got := range map[string]Secret{
+		envDatabaseURL:     cfg.Database.URL,
+		envTikTokAppSecret: cfg.TikTok.AppSecret,
+		envSAPPassword:     cfg.SAPB1.Password,
+		envSAPSQLDSN:       cfg.SAPB1.SQLDSN,
+	} {
+		if got.Reveal() != m[name] {
+			t.Errorf("%s: got %q, want %q", name, got.Reveal(), m[name])
+		}
+	}
+	cfg.Database.URL, cfg.TikTok.AppSecret, cfg.SAPB1.Password, cfg.SAPB1.SQLDSN = Secret{}, Secret{}, Secret{}, Secret{}
+	want := Config{
+		Server: Server{HTTPAddr: ":9090", ShutdownTimeout: 10 * time.Minute},
+		Log:    Log{Level: slog.LevelDebug, Format: LogFormatJSON},
+		Database: Database{
+			DataDir:          "/var/lib/tiktokb1",
+			AppRole:          "svc",
+			AnalystRole:      "_reports1",
+			MaxConns:         2,
+			SyncRunRetention: 24 * time.Hour,
+		},
+		Workers: Workers{TikTokRead: 1, SAPB1Read: 1000, SAPB1Write: 3, TikTokWrite: 4, Priority: 6, Default: 7},
+		TikTok: TikTok{
+			AppKey:  "key123",
+			APIURL:  "http://localhost:8081",
+			AuthURL: "https://auth.example.com/v2",
+		},
+		SAPB1: SAPB1{
+			ServiceLayerURL:       "https://sap:50000/b1s/v1",
+			CompanyDB:             "SBODEMOUS",
+			User:                  "manager",
+			TLSCAFile:             caFile,
+			TLSInsecureSkipVerify: true,
+		},
+	}
+	if !reflect.DeepEqual(*cfg, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", *cfg, want)
+	}
+}
+
+func TestLoadValidValues(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(*Config) bool
+	}{
+		{"postgresql URL", map[string]string{envDatabaseURL: "postgresql://db/x"},
+			func(c *Config) bool { return !c.Database.Local() }},
+		{"postgres URL via unix socket", map[string]string{envDatabaseURL: "postgres:///tiktokb1?host=/run/postgresql"},
+			func(c *Config) bool { return !c.Database.Local() }},
+		{"key=value with host", map[string]string{envDatabaseURL: "host=db user=app password='a b' dbname=x"},
+			func(c *Config) bool { return c.Database.URL.Reveal() == "host=db user=app password='a b' dbname=x" }},
+		{"key=value with dbname only", map[string]string{envDatabaseURL: "dbname=tiktokb1"},
+			func(c *Config) bool { return c.Database.URL.IsSet() }},
+		{"IPv6 address", map[string]string{envHTTPAddr: "[::1]:0"},
+			func(c *Config) bool { return c.Server.HTTPAddr == "[::1]:0" }},
+		{"log level warn", map[string]string{envLogLevel: "Warn"},
+			func(c *Config) bool { return c.Log.Level == slog.LevelWarn }},
+		{"log level error", map[string]string{envLogLevel: "error"},
+			func(c *Config) bool { return c.Log.Level == slog.LevelError }},
+		{"role of 63 characters", map[string]string{envAppRole: strings.Repeat("a", 63)},
+			func(c *Config) bool { return c.Database.AppRole == strings.Repeat("a", 63) }},
+		{"shutdown 1s", map[string]string{envShutdownTimeout: "1s"},
+			func(c *Config) bool { return c.Server.ShutdownTimeout == time.Second }},
+		{"retention in minutes", map[string]string{envSyncRunRetention: "1500m"},
+			func(c *Config) bool { return c.Database.SyncRunRetention == 25*time.Hour }},
+		{"insecure false", map[string]string{envSAPTLSInsecure: "0"},
+			func(c *Config) bool { return !c.SAPB1.TLSInsecureSkipVerify }},
+		{"SQL DSN alone", map[string]string{envSAPSQLDSN: "sqlserver://sa:pw@sap?database=X"},
+			func(c *Config) bool { return c.SAPB1.SQLDSN.IsSet() && !c.SAPB1.Enabled() }},
+		{"TikTok enabled", map[string]string{envTikTokAppKey: "k", envTikTokAppSecret: "s"},
+			func(c *Config) bool { return c.TikTok.Enabled() }},
+		{"SAP enabled", map[string]string{envSAPServiceLayer: "http://sap:50001/b1s/v2", envSAPCompanyDB: "DB", envSAPUser: "u", envSAPPassword: "p"},
+			func(c *Config) bool { return c.SAPB1.Enabled() && c.SAPB1.ServiceLayerURL == "http://sap:50001/b1s/v2" }},
+		{"secret taken as set, blanks trimmed", map[string]string{envSAPSQLDSN: " sqlserver://sa:pw@sap \r\n"},
+			func(c *Config) bool { return c.SAPB1.SQLDSN.Reveal() == "sqlserver://sa:pw@sap" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(cfg) {
+				t.Errorf("unexpected config %+v", *cfg)
+			}
+		})
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := writeFile(t, "ca.txt", "not a certificate\n")
+	const sapAll = "SAPB1_SERVICE_LAYER_URL, SAPB1_COMPANY_DB, SAPB1_USER and SAPB1_PASSWORD"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"database URL of another scheme", map[string]string{envDatabaseURL: "mysql://app:hunter2@db/x"},
+			[]string{"DATABASE_URL: value (not shown) is not a postgres:// or postgresql:// URL, or a key=value string with host= or dbname="}},
+		{"database URL that is neither URL nor key=value", map[string]string{envDatabaseURL: "hunter2"},
+			[]string{"DATABASE_URL: value (not shown) is not a postgres:// or postgresql:// URL, or a key=value string with host= or dbname="}},
+		{"database URL that does not parse", map[string]string{envDatabaseURL: "postgres://app:hun#ter2/x@db/x"},
+			[]string{"DATABASE_URL: value (not shown) is not a postgres:// or postgresql:// URL, or a key=value string with host= or dbname="}},
+		{"HTTP address without port", map[string]string{envHTTPAddr: "localhost"},
+			[]string{`TIKTOKB1_HTTP_ADDR: "localhost" is not host:port; expected e.g. 127.0.0.1:8080, or :8080 for all interfaces`}},
+		{"HTTP address with named port", map[string]string{envHTTPAddr: "localhost:http"},
+			[]string{`TIKTOKB1_HTTP_ADDR: "localhost:http" has no valid port; expected a port number 0 to 65535, e.g. 127.0.0.1:8080`}},
+		{"HTTP address with port out of range", map[string]string{envHTTPAddr: ":65536"},
+			[]string{`TIKTOKB1_HTTP_ADDR: ":65536" has no valid port; expected a port number 0 to 65535, e.g. 127.0.0.1:8080`}},
+		{"log level", map[string]string{envLogLevel: "verbose"},
+			[]string{`TIKTOKB1_LOG_LEVEL: "verbose" is not a log level; expected debug, info, warn or error`}},
+		{"log format", map[string]string{envLogFormat: "xml"},
+			[]string{`TIKTOKB1_LOG_FORMAT: "xml" is not a log format; expected text or json`}},
+		{"app role with capitals and dash", map[string]string{envAppRole: "Bad-Role"},
+			[]string{`TIKTOKB1_APP_ROLE: "Bad-Role" is not a valid role name; expected lowercase letters, digits and _, not starting with a digit, at most 63 characters`}},
+		{"app role starting with a digit", map[string]string{envAppRole: "1app"},
+			[]string{`TIKTOKB1_APP_ROLE: "1app" is not a valid role name; expected lowercase letters, digits and _, not starting with a digit, at most 63 characters`}},
+		{"analyst role too long", map[string]string{envAnalystRole: strings.Repeat("a", 64)},
+			[]string{`TIKTOKB1_ANALYST_ROLE: "` + strings.Repeat("a", 64) + `" is not a valid role name; expected lowercase letters, digits and _, not starting with a digit, at most 63 characters`}},
+		{"role with pg_ prefix", map[string]string{envAppRole: "pg_app"},
+			[]string{`TIKTOKB1_APP_ROLE: "pg_app" starts with pg_, which Postgres reserves; expected another role name`}},
+		{"reserved role", map[string]string{envAnalystRole: "public"},
+			[]string{`TIKTOKB1_ANALYST_ROLE: "public" is reserved by Postgres; expected another role name`}},
+		{"analyst role equal to app role", map[string]string{envAppRole: "app", envAnalystRole: "app"},
+			[]string{`TIKTOKB1_ANALYST_ROLE: "app" is also TIKTOKB1_APP_ROLE; expected a different role`}},
+		{"analyst role equal to default app role", map[string]string{envAnalystRole: "tiktokb1_app"},
+			[]string{`TIKTOKB1_ANALYST_ROLE: "tiktokb1_app" is also TIKTOKB1_APP_ROLE; expected a different role`}},
+		{"max conns not a number", map[string]string{envDBMaxConns: "many"},
+			[]string{`TIKTOKB1_DB_MAX_CONNS: "many" is not a whole number; expected 2 to 1000`}},
+		{"max conns too low", map[string]string{envDBMaxConns: "1"},
+			[]string{`TIKTOKB1_DB_MAX_CONNS: "1" is out of range; expected 2 to 1000`}},
+		{"max conns too high", map[string]string{envDBMaxConns: "1001"},
+			[]string{`TIKTOKB1_DB_MAX_CONNS: "1001" is out of range; expected 2 to 1000`}},
+		{"shutdown timeout without unit", map[string]string{envShutdownTimeout: "30"},
+			[]string{`TIKTOKB1_SHUTDOWN_TIMEOUT: "30" is not a duration; expected 1s to 10m, e.g. 30s or 2m`}},
+		{"shutdown timeout too short", map[string]string{envShutdownTimeout: "500ms"},
+			[]string{`TIKTOKB1_SHUTDOWN_TIMEOUT: "500ms" is too short; expected 1s to 10m, e.g. 30s or 2m`}},
+		{"shutdown timeout too long", map[string]string{envShutdownTimeout: "11m"},
+			[]string{`TIKTOKB1_SHUTDOWN_TIMEOUT: "11m" is too long; expected 1s to 10m, e.g. 30s or 2m`}},
+		{"retention in days", map[string]string{envSyncRunRetention: "90d"},
+			[]string{`TIKTOKB1_SYNC_RUN_RETENTION: "90d" is not a duration; expected at least 24h, in hours, e.g. 2160h for 90 days`}},
+		{"retention too short", map[string]string{envSyncRunRetention: "23h59m"},
+			[]string{`TIKTOKB1_SYNC_RUN_RETENTION: "23h59m" is too short; expected at least 24h, in hours, e.g. 2160h for 90 days`}},
+		{"workers not a number", map[string]string{envWorkersSAPWrite: "abc"},
+			[]string{`TIKTOKB1_WORKERS_SAPB1_WRITE: "abc" is not a whole number; expected 1 to 1000`}},
+		{"workers zero and too many", map[string]string{envWorkersTTRead: "0", envWorkersDefault: "1001"},
+			[]string{
+				`TIKTOKB1_WORKERS_TIKTOK_READ: "0" is out of range; expected 1 to 1000`,
+				`TIKTOKB1_WORKERS_DEFAULT: "1001" is out of range; expected 1 to 1000`,
+			}},
+		{"every worker count", map[string]string{
+			envWorkersTTRead: "-1", envWorkersSAPRead: "-1", envWorkersSAPWrite: "-1",
+			envWorkersTTWrite: "-1", envWorkersPriority: "-1", envWorkersDefault: "2.5",
+		}, []string{
+			`TIKTOKB1_WORKERS_TIKTOK_READ: "-1" is out of range; expected 1 to 1000`,
+			`TIKTOKB1_WORKERS_SAPB1_READ: "-1" is out of range; expected 1 to 1000`,
+			`TIKTOKB1_WORKERS_SAPB1_WRITE: "-1" is out of range; expected 1 to 1000`,
+			`TIKTOKB1_WORKERS_TIKTOK_WRITE: "-1" is out of range; expected 1 to 1000`,
+			`TIKTOKB1_WORKERS_PRIORITY: "-1" is out of range; expected 1 to 1000`,
+			`TIKTOKB1_WORKERS_DEFAULT: "2.5" is not a whole number; expected 1 to 1000`,
+		}},
+		{"TikTok key without secret", map[string]string{envTikTokAppKey: "k"},
+			[]string{"TIKTOK_APP_SECRET: required (or TIKTOK_APP_SECRET_FILE) because TIKTOK_APP_KEY is set; expected TIKTOK_APP_KEY and TIKTOK_APP_SECRET to be set together"}},
+		{"TikTok secret without key", map[string]string{envTikTokAppSecret: "s"},
+			[]string{"TIKTOK_APP_KEY: required because TIKTOK_APP_SECRET is set; expected TIKTOK_APP_KEY and TIKTOK_APP_SECRET to be set together"}},
+		{"TikTok API URL of another scheme", map[string]string{envTikTokAPIURL: "ftp://open-api.tiktokglobalshop.com"},
+			[]string{`TIKTOK_API_URL: "ftp://open-api.tiktokglobalshop.com" is not an absolute http(s) URL; expected e.g. https://open-api.tiktokglobalshop.com`}},
+		{"TikTok API URL without scheme", map[string]string{envTikTokAPIURL: "open-api.tiktokglobalshop.com"},
+			[]string{`TIKTOK_API_URL: "open-api.tiktokglobalshop.com" is not an absolute http(s) URL; expected e.g. https://open-api.tiktokglobalshop.com`}},
+		{"TikTok API URL with query", map[string]string{envTikTokAPIURL: "https://open-api.tiktokglobalshop.com?x=1"},
+			[]string{`TIKTOK_API_URL: "https://open-api.tiktokglobalshop.com?x=1" has a query (?...); expected a URL without query, e.g. https://open-api.tiktokglobalshop.com`}},
+		{"TikTok auth URL relative", map[string]string{envTikTokAuthURL: "/oauth"},
+			[]string{`TIKTOK_AUTH_URL: "/oauth" is not an absolute http(s) URL; expected e.g. https://auth.tiktok-shops.com`}},
+		{"TikTok auth URL with empty query", map[string]string{envTikTokAuthURL: "https://auth.tiktok-shops.com/?"},
+			[]string{`TIKTOK_AUTH_URL: "https://auth.tiktok-shops.com/?" has a query (?...); expected a URL without query, e.g. https://auth.tiktok-shops.com`}},
+		{"TikTok auth URL with fragment", map[string]string{envTikTokAuthURL: "https://auth.tiktok-shops.com/#x"},
+			[]string{`TIKTOK_AUTH_URL: "https://auth.tiktok-shops.com/#x" has a fragment (#...); expected a URL without it, e.g. https://auth.tiktok-shops.com`}},
+		{"SAP URL only", map[string]string{envSAPServiceLayer: "https://sap:50000/b1s/v1"}, []string{
+			"SAPB1_COMPANY_DB: required because SAPB1_SERVICE_LAYER_URL is set; expected " + sapAll + " to be set together",
+			"SAPB1_USER: required because SAPB1_SERVICE_LAYER_URL is set; expected " + sapAll + " to be set together",
+			"SAPB1_PASSWORD: required (or SAPB1_PASSWORD_FILE) because SAPB1_SERVICE_LAYER_URL is set; expected " + sapAll + " to be set together",
+		}},
+		{"SAP without URL", map[string]string{envSAPCompanyDB: "DB", envSAPUser: "u", envSAPPassword + "_FILE": writeFile(t, "pw", "p")}, []string{
+			"SAPB1_SERVICE_LAYER_URL: required because SAPB1_COMPANY_DB, SAPB1_USER and SAPB1_PASSWORD are set; expected " + sapAll + " to be set together",
+		}},
+		{"SAP URL without scheme", map[string]string{envSAPServiceLayer: "sap:50000", envSAPCompanyDB: "DB", envSAPUser: "u", envSAPPassword: "p"},
+			[]string{`SAPB1_SERVICE_LAYER_URL: "sap:50000" is not an absolute http(s) URL; expected e.g. https://sap:50000/b1s/v1`}},
+		{"SAP URL with password", map[string]string{envSAPServiceLayer: "https://manager:hunter2@sap:50000/b1s/v1", envSAPCompanyDB: "DB", envSAPUser: "u", envSAPPassword: "p"},
+			[]string{`SAPB1_SERVICE_LAYER_URL: "https://manager:xxxxx@sap:50000/b1s/v1" holds a user name or password; expected just the address, e.g. https://sap:50000/b1s/v1`}},
+		{"SQL DSN of another scheme", map[string]string{envSAPSQLDSN: "postgres://sa:hunter2@sap/x"},
+			[]string{"SAPB1_SQL_DSN: value (not shown) is not a sqlserver:// URL, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS"}},
+		{"SQL DSN in ADO form", map[string]string{envSAPSQLDSN: "Server=sap;User Id=sa;Password=hunter2"},
+			[]string{"SAPB1_SQL_DSN: value (not shown) is not a sqlserver:// URL, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS"}},
+		{"SQL DSN without host", map[string]string{envSAPSQLDSN: "sqlserver:///x"},
+			[]string{"SAPB1_SQL_DSN: value (not shown) is not a sqlserver:// URL, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS"}},
+		{"CA file missing", map[string]string{envSAPTLSCAFile: filepath.Join(dir, "missing.pem")},
+			[]string{"SAPB1_TLS_CA_FILE: cannot read " + filepath.Join(dir, "missing.pem") + ": no such file or directory"}},
+		{"CA file is a folder", map[string]string{envSAPTLSCAFile: dir},
+			[]string{"SAPB1_TLS_CA_FILE: cannot read " + dir + ": is a directory"}},
+		{"CA file without certificate", map[string]string{envSAPTLSCAFile: notPEM},
+			[]string{"SAPB1_TLS_CA_FILE: " + notPEM + " holds no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----"}},
+		{"insecure not a boolean", map[string]string{envSAPTLSInsecure: "yes"},
+			[]string{`SAPB1_TLS_INSECURE_SKIP_VERIFY: "yes" is not true or false; expected true or false`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := problems(t, tt.env)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			// No secret used in these cases may leak.
+			_, err := Load(env(tt.env))
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error shows a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadSeveralProblems(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		envDatabaseURL:     "mysql://db",
+		envLogLevel:        "loud",
+		envDBMaxConns:      "0",
+		envWorkersSAPWrite: "abc",
+		envTikTokAppKey:    "k",
+		envSAPTLSInsecure:  "maybe",
+	}))
+	want := `invalid configuration:
+  DATABASE_URL: value (not shown) is not a postgres:// or postgresql:// URL, or a key=value string with host= or dbname=
+  TIKTOKB1_LOG_LEVEL: "loud" is not a log level; expected debug, info, warn or error
+  TIKTOKB1_DB_MAX_CONNS: "0" is out of range; expected 2 to 1000
+  TIKTOKB1_WORKERS_SAPB1_WRITE: "abc" is not a whole number; expected 1 to 1000
+  TIKTOK_APP_SECRET: required (or TIKTOK_APP_SECRET_FILE) because TIKTOK_APP_KEY is set; expected TIKTOK_APP_KEY and TIKTOK_APP_SECRET to be set together
+  SAPB1_TLS_INSECURE_SKIP_VERIFY: "maybe" is not true or false; expected true or false`
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+	var cerr *Error
+	if !errors.As(err, &cerr) || len(cerr.Problems) != 6 || cerr.Problems[3].Var != envWorkersSAPWrite {
+		t.Errorf("problems: %+v", cerr)
+	}
+}
+
+func TestLoadSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "S3cr3t-Do-Not-Print"
+	withNewline := writeFile(t, "pw", secret+" \r\n\n")
+	empty := writeFile(t, "empty", " \n")
+	big := writeFile(t, "big", strings.Repeat("x", maxSecretFileSize+1))
+	badDSN := writeFile(t, "dsn", "mysql://app:"+secret+"@db/x\n")
+	missing := filepath.Join(dir, "missing")
+
+	t.Run("value read and trimmed", func(t *testing.T) {
+		dsn := writeFile(t, "db", "postgres://app:"+secret+"@db/x\n")
+		cfg, err := Load(env(map[string]string{
+			envTikTokAppKey: "k", envTikTokAppSecret + "_FILE": withNewline,
+			envDatabaseURL + "_FILE": " " + dsn + " ",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.TikTok.AppSecret.Reveal(); got != secret {
+			t.Errorf("TikTok.AppSecret = %q, want %q", got, secret)
+		}
+		if got := cfg.Database.URL.Reveal(); got != "postgres://app:"+secret+"@db/x" {
+			t.Errorf("Database.URL = %q", got)
+		}
+	})
+
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"both set", map[string]string{envDatabaseURL: "postgres://db/x", envDatabaseURL + "_FILE": withNewline},
+			[]string{"DATABASE_URL: set DATABASE_URL or DATABASE_URL_FILE, not both"}},
+		{"empty file", map[string]string{envSAPPassword + "_FILE": empty, envSAPServiceLayer: "https://sap", envSAPCompanyDB: "DB", envSAPUser: "u"},
+			[]string{"SAPB1_PASSWORD_FILE: " + empty + " is empty; expected a file holding the value of SAPB1_PASSWORD"}},
+		{"missing file", map[string]string{envSAPPassword + "_FILE": missing, envSAPServiceLayer: "https://sap", envSAPCompanyDB: "DB", envSAPUser: "u"},
+			[]string{"SAPB1_PASSWORD_FILE: cannot read " + missing + ": no such file or directory"}},
+		{"folder", map[string]string{envSAPSQLDSN + "_FILE": dir},
+			[]string{"SAPB1_SQL_DSN_FILE: cannot read " + dir + ": is a directory"}},
+		{"file too large", map[string]string{envTikTokAppSecret + "_FILE": big, envTikTokAppKey: "k"},
+			[]string{"TIKTOK_APP_SECRET_FILE: " + big + " is larger than 64 KiB; expected a small file"}},
+		{"invalid contents", map[string]string{envDatabaseURL + "_FILE": badDSN},
+			[]string{"DATABASE_URL_FILE: contents of " + badDSN + " (not shown) are not a postgres:// or postgresql:// URL, or a key=value string with host= or dbname="}},
+		{"missing file still counts as set", map[string]string{envTikTokAppSecret + "_FILE": missing},
+			[]string{
+				"TIKTOK_APP_SECRET_FILE: cannot read " + missing + ": no such file or directory",
+				"TIKTOK_APP_KEY: required because TIKTOK_APP_SECRET is set; expected TIKTOK_APP_KEY and TIKTOK_APP_SECRET to be set together",
+			}},
+		{"secret next to invalid settings", map[string]string{
+			envTikTokAppSecret + "_FILE": withNewline, // valid, but the key is missing
+			envSAPSQLDSN:                 "odbc://sa:" + secret + "@sap",
+			envSAPPassword:               secret,
+			envSAPServiceLayer:           "https://manager:" + secret + "@sap/b1s/v1",
+			envDatabaseURL:               "postgres://app:" + secret + "@db/x",
+			envDatabaseURL + "_FILE":     withNewline,
+		}, []string{
+			"DATABASE_URL: set DATABASE_URL or DATABASE_URL_FILE, not both",
+			"TIKTOK_APP_KEY: required because TIKTOK_APP_SECRET is set; expected TIKTOK_APP_KEY and TIKTOK_APP_SECRET to be set together",
+			`SAPB1_SERVICE_LAYER_URL: "https://manager:xxxxx@sap/b1s/v1" holds a user name or password; expected just the address, e.g. https://sap:50000/b1s/v1`,
+			"SAPB1_COMPANY_DB: required because SAPB1_SERVICE_LAYER_URL and SAPB1_PASSWORD are set; expected SAPB1_SERVICE_LAYER_URL, SAPB1_COMPANY_DB, SAPB1_USER and SAPB1_PASSWORD to be set together",
+			"SAPB1_USER: required because SAPB1_SERVICE_LAYER_URL and SAPB1_PASSWORD are set; expected SAPB1_SERVICE_LAYER_URL, SAPB1_COMPANY_DB, SAPB1_USER and SAPB1_PASSWORD to be set together",
+			"SAPB1_SQL_DSN: value (not shown) is not a sqlserver:// URL, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := problems(t, tt.env)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			_, err := Load(env(tt.env))
+			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "S3cr3t") {
+				t.Errorf("error shows the secret:\n%v", err)
+			}
+		})
+	}
+}
+
+func TestWorkersByQueue(t *testing.T) {
+	w := Workers{TikTokRead: 1, SAPB1Read: 2, SAPB1Write: 3, TikTokWrite: 4, Priority: 5, Default: 6}
+	want := map[string]int{"tiktok_read": 1, "sapb1_read": 2, "sapb1_write": 3, "tiktok_write": 4, "priority": 5, "default": 6}
+	if got := w.ByQueue(); !reflect.DeepEqual(got, want) {
+		t.Errorf("ByQueue() = %v, want %v", got, want)
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	e := &Error{Problems: []Problem{{Var: "A", Message: "bad"}, {Var: "B", Message: "worse"}}}
+	if got, want := e.Error(), "invalid configuration:\n  A: bad\n  B: worse"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,121 @@
+package config
+
+import "slices"
+
+// Environment variable names.
+const (
+	envDatabaseURL      = "DATABASE_URL"
+	envHTTPAddr         = "TIKTOKB1_HTTP_ADDR"
+	envLogLevel         = "TIKTOKB1_LOG_LEVEL"
+	envLogFormat        = "TIKTOKB1_LOG_FORMAT"
+	envDataDir          = "TIKTOKB1_DATA_DIR"
+	envAppRole          = "TIKTOKB1_APP_ROLE"
+	envAnalystRole      = "TIKTOKB1_ANALYST_ROLE"
+	envDBMaxConns       = "TIKTOKB1_DB_MAX_CONNS"
+	envShutdownTimeout  = "TIKTOKB1_SHUTDOWN_TIMEOUT"
+	envSyncRunRetention = "TIKTOKB1_SYNC_RUN_RETENTION"
+	envWorkersTTRead    = "TIKTOKB1_WORKERS_TIKTOK_READ"
+	envWorkersSAPRead   = "TIKTOKB1_WORKERS_SAPB1_READ"
+	envWorkersSAPWrite  = "TIKTOKB1_WORKERS_SAPB1_WRITE"
+	envWorkersTTWrite   = "TIKTOKB1_WORKERS_TIKTOK_WRITE"
+	envWorkersPriority  = "TIKTOKB1_WORKERS_PRIORITY"
+	envWorkersDefault   = "TIKTOKB1_WORKERS_DEFAULT"
+	envTikTokAppKey     = "TIKTOK_APP_KEY"
+	envTikTokAppSecret  = "TIKTOK_APP_SECRET"
+	envTikTokAPIURL     = "TIKTOK_API_URL"
+	envTikTokAuthURL    = "TIKTOK_AUTH_URL"
+	envSAPServiceLayer  = "SAPB1_SERVICE_LAYER_URL"
+	envSAPCompanyDB     = "SAPB1_COMPANY_DB"
+	envSAPUser          = "SAPB1_USER"
+	envSAPPassword      = "SAPB1_PASSWORD"
+	envSAPSQLDSN        = "SAPB1_SQL_DSN"
+	envSAPTLSCAFile     = "SAPB1_TLS_CA_FILE"
+	envSAPTLSInsecure   = "SAPB1_TLS_INSECURE_SKIP_VERIFY"
+)
+
+// Var describes one environment variable, for the README's configuration
+// table and `tiktokb1 serve --help`.
+type Var struct {
+	Name string
+	// Default is the value used when the variable is unset; "" means the
+	// variable has no default (what unset means is in Description).
+	Default string
+	// Secret variables are never printed, and can instead be read from the
+	// file named by Name+"_FILE" (e.g. SAPB1_PASSWORD_FILE=/run/secrets/sap).
+	Secret      bool
+	Description string
+}
+
+// variables is the single list of every variable; Load takes its defaults
+// from here.
+var variables = []Var{
+	{Name: envDatabaseURL, Secret: true,
+		Description: "PostgreSQL connection, e.g. postgres://user:password@host:5432/tiktokb1. Leave unset to run a private local Postgres in TIKTOKB1_DATA_DIR."},
+	{Name: envHTTPAddr, Default: "127.0.0.1:8080",
+		Description: "Address (host:port) the HTTP server listens on. Use :8080 to listen on all network interfaces."},
+	{Name: envLogLevel, Default: "info",
+		Description: "Log detail: debug, info, warn or error."},
+	{Name: envLogFormat, Default: LogFormatText,
+		Description: "Log line format: text or json."},
+	{Name: envDataDir, Default: ".data",
+		Description: "Folder for local data, including the private Postgres used when DATABASE_URL is unset."},
+	{Name: envAppRole, Default: "tiktokb1_app",
+		Description: "Postgres role the service itself uses. Lowercase letters, digits and _."},
+	{Name: envAnalystRole, Default: "analyst",
+		Description: "Postgres role for analysts and reporting tools. Must differ from TIKTOKB1_APP_ROLE."},
+	{Name: envDBMaxConns, Default: "20",
+		Description: "Maximum number of open database connections (2 to 1000)."},
+	{Name: envShutdownTimeout, Default: "30s",
+		Description: "How long to let running work finish when stopping (1s to 10m)."},
+	{Name: envSyncRunRetention, Default: "2160h",
+		Description: "How long sync history (ops.sync_run) is kept; at least 24h. In hours: 2160h is 90 days."},
+	{Name: envWorkersTTRead, Default: "10",
+		Description: "How many jobs that read from TikTok Shop run at once (1 to 1000)."},
+	{Name: envWorkersSAPRead, Default: "2",
+		Description: "How many jobs that read from SAP Business One run at once (1 to 1000)."},
+	{Name: envWorkersSAPWrite, Default: "10",
+		Description: "How many jobs that write to SAP Business One run at once (1 to 1000)."},
+	{Name: envWorkersTTWrite, Default: "5",
+		Description: "How many jobs that write to TikTok Shop run at once (1 to 1000)."},
+	{Name: envWorkersPriority, Default: "5",
+		Description: "How many urgent jobs (priority queue) run at once (1 to 1000)."},
+	{Name: envWorkersDefault, Default: "5",
+		Description: "How many other jobs (default queue) run at once (1 to 1000)."},
+	{Name: envTikTokAppKey,
+		Description: "TikTok Shop app key. Leave it and TIKTOK_APP_SECRET unset to run without TikTok Shop."},
+	{Name: envTikTokAppSecret, Secret: true,
+		Description: "TikTok Shop app secret. Required when TIKTOK_APP_KEY is set."},
+	{Name: envTikTokAPIURL, Default: "https://open-api.tiktokglobalshop.com",
+		Description: "TikTok Shop API address."},
+	{Name: envTikTokAuthURL, Default: "https://auth.tiktok-shops.com",
+		Description: "TikTok Shop authorization address."},
+	{Name: envSAPServiceLayer,
+		Description: "SAP Business One Service Layer address, e.g. https://sap:50000/b1s/v1. Leave all four SAP connection settings unset to run without SAP."},
+	{Name: envSAPCompanyDB,
+		Description: "SAP Business One company database, e.g. SBODEMOUS. Required with SAPB1_SERVICE_LAYER_URL."},
+	{Name: envSAPUser,
+		Description: "SAP Business One user name. Required with SAPB1_SERVICE_LAYER_URL."},
+	{Name: envSAPPassword, Secret: true,
+		Description: "Password of SAPB1_USER. Required with SAPB1_SERVICE_LAYER_URL."},
+	{Name: envSAPSQLDSN, Secret: true,
+		Description: "Optional direct SQL Server connection to the SAP company database, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS."},
+	{Name: envSAPTLSCAFile,
+		Description: "PEM file with the CA certificate the Service Layer's certificate is signed with (for self-signed setups)."},
+	{Name: envSAPTLSInsecure, Default: "false",
+		Description: "Set to true to skip checking the Service Layer's certificate. For testing only."},
+}
+
+// Variables describes every environment variable Load reads, in the order of
+// the README's configuration table.
+func Variables() []Var {
+	return slices.Clone(variables)
+}
+
+// defaultOf returns the default of the named variable.
+func defaultOf(name string) string {
+	i := slices.IndexFunc(variables, func(v Var) bool { return v.Name == name })
+	if i < 0 {
+		panic("config: unknown variable " + name)
+	}
+	return variables[i].Default
+}
