@@ -1,0 +1,142 @@
+// Package metrics holds the service's Prometheus registry: the app's own
+// tiktokb1_* metrics, the database pool, River's jobs, and Go's runtime.
+package metrics
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+
+	"github.com/tiktokb1/tiktokb1/internal/db"
+)
+
+// Metrics is the registry and the instruments other packages record into.
+type Metrics struct {
+	Registry     *prometheus.Registry
+	HTTPRequests *prometheus.CounterVec
+	Jobs         *prometheus.CounterVec
+	JobDuration  *prometheus.HistogramVec
+}
+
+// New registers the standard collectors and the app's instruments.
+func New(version string) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiktokb1_http_requests_total",
+			Help: "HTTP requests served, by route and status code.",
+		}, []string{"route", "code"}),
+		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiktokb1_river_jobs_total",
+			Help: "River jobs worked by this process, by kind, queue and outcome (completed, failed, snoozed, cancelled).",
+		}, []string{"kind", "queue", "outcome"}),
+		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tiktokb1_river_job_duration_seconds",
+			Help:    "Time spent working River jobs, by kind and queue.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 4, 8), // 5 ms .. 82 s
+		}, []string{"kind", "queue"}),
+	}
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "tiktokb1_build_info",
+		Help:        "Always 1; the label says which build is running.",
+		ConstLabels: prometheus.Labels{"version": version},
+	})
+	buildInfo.Set(1)
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo, m.HTTPRequests, m.Jobs, m.JobDuration,
+	)
+	return m
+}
+
+// WatchPool exports the pgx pool's connection counts.
+func (m *Metrics) WatchPool(pool *pgxpool.Pool) {
+	m.Registry.MustRegister(&poolCollector{pool: pool})
+}
+
+// WatchExceptions exports the open exceptions per team, kind and severity,
+// read from ops.exception at scrape time (the numbers an alert fires on).
+func (m *Metrics) WatchExceptions(pool *pgxpool.Pool) {
+	m.Registry.MustRegister(&exceptionCollector{q: db.New(pool)})
+}
+
+// WatchRiver counts the jobs client works in this process until ctx ends.
+// It subscribes before returning, so no event after the call is missed.
+func WatchRiver[TTx any](ctx context.Context, m *Metrics, client *river.Client[TTx]) {
+	events, cancel := client.Subscribe(
+		river.EventKindJobCompleted, river.EventKindJobFailed,
+		river.EventKindJobSnoozed, river.EventKindJobCancelled,
+	)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				m.recordJob(ev)
+			}
+		}
+	}()
+}
+
+func (m *Metrics) recordJob(ev *river.Event) {
+	if ev.Job == nil {
+		return
+	}
+	outcome := strings.TrimPrefix(string(ev.Kind), "job_")
+	m.Jobs.WithLabelValues(ev.Job.Kind, ev.Job.Queue, outcome).Inc()
+	if ev.JobStats != nil {
+		m.JobDuration.WithLabelValues(ev.Job.Kind, ev.Job.Queue).Observe(ev.JobStats.RunDuration.Seconds())
+	}
+}
+
+type poolCollector struct{ pool *pgxpool.Pool }
+
+var (
+	poolConns = prometheus.NewDesc("tiktokb1_db_pool_connections",
+		"Connections of the Postgres pool, by state (acquired, idle, total, max).", []string{"state"}, nil)
+	poolWait = prometheus.NewDesc("tiktokb1_db_pool_acquire_wait_seconds_total",
+		"Time spent waiting for a pool connection.", nil, nil)
+)
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) { ch <- poolConns; ch <- poolWait }
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.AcquiredConns()), "acquired")
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.IdleConns()), "idle")
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.TotalConns()), "total")
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.MaxConns()), "max")
+	ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
+}
+
+type exceptionCollector struct{ q *db.Queries }
+
+var exceptionsOpen = prometheus.NewDesc("tiktokb1_exceptions_open",
+	"Open exceptions in ops.exception, by owner team, kind and severity.", []string{"owner_team", "kind", "severity"}, nil)
+
+func (c *exceptionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- exceptionsOpen }
+
+func (c *exceptionCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	rows, err := c.q.CountOpenExceptions(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(exceptionsOpen, err)
+		return
+	}
+	for _, r := range rows {
+		ch <- prometheus.MustNewConstMetric(exceptionsOpen, prometheus.GaugeValue, float64(r.Open), r.OwnerTeam, r.Kind, r.Severity)
+	}
+}

@@ -1,0 +1,65 @@
+// Package jobs holds River's job kinds (one file each: args and worker), the
+// queues of DESIGN.md and the periodic schedule. Every background step of
+// tiktokb1 is one of these jobs.
+package jobs
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+)
+
+// The queues of DESIGN.md. Each has its own worker count, so a slow SAP never
+// starves TikTok reads and cancellations always have workers of their own.
+const (
+	QueueTikTokRead  = "tiktok_read"  // polls and webhook processing
+	QueueSAPB1Read   = "sapb1_read"   // snapshots, change detection, delivery reads
+	QueueSAPB1Write  = "sapb1_write"  // Service Layer documents, through the governor
+	QueueTikTokWrite = "tiktok_write" // inventory, price and shipment pushes
+	QueuePriority    = "priority"     // cancellations
+	QueueDefault     = river.QueueDefault
+)
+
+// QueueNames lists every queue, in the order they are documented.
+var QueueNames = []string{QueueTikTokRead, QueueSAPB1Read, QueueSAPB1Write, QueueTikTokWrite, QueuePriority, QueueDefault}
+
+// Queues builds River's queue configuration from worker counts per queue
+// name. A queue missing from workers gets one worker.
+func Queues(workers map[string]int) map[string]river.QueueConfig {
+	out := make(map[string]river.QueueConfig, len(QueueNames))
+	for _, q := range QueueNames {
+		n := workers[q]
+		if n < 1 {
+			n = 1
+		}
+		out[q] = river.QueueConfig{MaxWorkers: n}
+	}
+	return out
+}
+
+// Deps is what the workers need. Each later flow adds its clients here.
+type Deps struct {
+	Pool *pgxpool.Pool
+	// SyncRunRetention is how long finished ops.sync_run rows are kept; default 90 days.
+	SyncRunRetention time.Duration
+}
+
+// Workers registers every job kind's worker.
+func Workers(deps Deps) *river.Workers {
+	w := river.NewWorkers()
+	river.AddWorker(w, &PurgeSyncRunsWorker{Pool: deps.Pool, Retention: deps.SyncRunRetention})
+	return w
+}
+
+// Periodic is the schedule of recurring jobs. River runs them on the elected
+// leader only, so any number of processes can share one schedule.
+func Periodic() []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(
+			river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return PurgeSyncRunsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "purge_sync_runs", RunOnStart: true},
+		),
+	}
+}
