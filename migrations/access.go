@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tiktokb1/tiktokb1/internal/db"
 )
@@ -27,20 +29,19 @@ type Access struct {
 // ApplyAccess creates the roles where missing and grants them their schemas.
 // Where the database user may not create roles, nothing is changed and the
 // statements are returned for a DBA instead of failing.
-func ApplyAccess(ctx context.Context, conn db.DBTX, roles Roles) (Access, error) {
-	q := db.New(conn)
-	params := db.ApplyAccessParams{AppRole: roles.App, AnalystRole: roles.Analyst}
+func ApplyAccess(ctx context.Context, pool *pgxpool.Pool, roles Roles) (Access, error) {
 	var applied int32
 	var err error
-	// Two processes migrating at once may race to create a role; the loser
-	// retries once and then finds it.
+	// Processes migrating other databases of the same server may race to
+	// create a role; the loser retries once and then finds it.
 	for range 2 {
-		applied, err = q.ApplyAccess(ctx, params)
+		applied, err = applyAccess(ctx, pool, roles)
 		if !isCode(err, "42710", "23505") { // duplicate_object, unique_violation
 			break
 		}
 	}
 	if isCode(err, "42501") { // insufficient_privilege
+		q := db.New(pool)
 		stmts, serr := q.AccessStatements(ctx, db.AccessStatementsParams{AppRole: roles.App, AnalystRole: roles.Analyst})
 		if serr != nil {
 			return Access{}, fmt.Errorf("migrations: listing grants for a DBA: %w", serr)
@@ -51,6 +52,20 @@ func ApplyAccess(ctx context.Context, conn db.DBTX, roles Roles) (Access, error)
 		return Access{}, fmt.Errorf("migrations: applying roles and grants: %w", err)
 	}
 	return Access{Applied: int(applied)}, nil
+}
+
+func applyAccess(ctx context.Context, pool *pgxpool.Pool, roles Roles) (int32, error) {
+	var applied int32
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if err := q.LockAccess(ctx); err != nil {
+			return err
+		}
+		var err error
+		applied, err = q.ApplyAccess(ctx, db.ApplyAccessParams{AppRole: roles.App, AnalystRole: roles.Analyst})
+		return err
+	})
+	return applied, err
 }
 
 func isCode(err error, codes ...string) bool {

@@ -15,7 +15,12 @@ import (
 
 func openEmpty(t *testing.T) (*pgxpool.Pool, *sql.DB) {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), testdb.NewEmptyURL(t))
+	return openPool(t, testdb.NewEmptyURL(t))
+}
+
+func openPool(t *testing.T, url string) (*pgxpool.Pool, *sql.DB) {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,4 +169,41 @@ func catalog(t *testing.T, pool *pgxpool.Pool) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Several processes may start at once and each run `migrate up`.
+func TestConcurrentMigratorsAgree(t *testing.T) {
+	ctx := context.Background()
+	dbURL := testdb.NewEmptyURL(t)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			pool, err := pgxpool.New(ctx, dbURL)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer pool.Close()
+			sqlDB := stdlib.OpenDBFromPool(pool)
+			defer sqlDB.Close()
+			if _, err := migrations.Up(ctx, sqlDB, nil); err != nil {
+				errs <- err
+				return
+			}
+			_, err = migrations.ApplyAccess(ctx, pool, testdb.TestRoles)
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent migrate up: %v", err)
+		}
+	}
+	pool, sqlDB := openPool(t, dbURL)
+	if err := migrations.Check(ctx, sqlDB); err != nil {
+		t.Fatalf("after concurrent migrators: %v", err)
+	}
+	if !tableExists(t, pool, "river.river_job") {
+		t.Fatal("River's tables missing after concurrent migrators")
+	}
 }

@@ -5,3 +5,8 @@ SELECT ops.apply_access(@app_role::text, @analyst_role::text)::integer AS applie
 
 -- name: AccessStatements :many
 SELECT stmt::text FROM ops.access_statements(@app_role::text, @analyst_role::text) AS stmt;
+
+-- name: LockAccess :exec
+-- Serialises grants within one database: concurrent GRANTs on the same
+-- objects can fail with "tuple concurrently updated".
+SELECT pg_advisory_xact_lock(hashtext('tiktokb1 apply access'));

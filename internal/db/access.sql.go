@@ -55,3 +55,14 @@ func (q *Queries) ApplyAccess(ctx context.Context, arg ApplyAccessParams) (int32
 	err := row.Scan(&applied)
 	return applied, err
 }
+
+const lockAccess = `-- name: LockAccess :exec
+SELECT pg_advisory_xact_lock(hashtext('tiktokb1 apply access'))
+`
+
+// Serialises grants within one database: concurrent GRANTs on the same
+// objects can fail with "tuple concurrently updated".
+func (q *Queries) LockAccess(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, lockAccess)
+	return err
+}
