@@ -48,7 +48,7 @@ func Ensure(ctx context.Context, opts Options) (string, error) {
 
 	if !opts.Private {
 		var tried []string
-		for _, s := range []server{{host: systemSocketDir, port: 5432}, {host: "127.0.0.1", port: 5432}} {
+		for _, s := range wellKnownServers {
 			if err := ping(ctx, s); err != nil {
 				if ctx.Err() != nil {
 					return "", fmt.Errorf("localpg: looking for a running Postgres: %w", ctx.Err())
@@ -105,6 +105,10 @@ func Stop(ctx context.Context, dataDir string) error {
 	defer unlock()
 	return stopPrivate(ctx, dataDir)
 }
+
+// wellKnownServers are where a machine's own Postgres listens, in the order
+// they are tried (a variable so tests can point it at a server they started).
+var wellKnownServers = []server{{host: systemSocketDir, port: 5432}, {host: "127.0.0.1", port: 5432}}
 
 // server is a Postgres reachable as user postgres; host is an IP address or a unix socket directory.
 type server struct {
