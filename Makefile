@@ -6,6 +6,8 @@ GO   ?= go
 SQLC := $(GO) tool -modfile=tools/go.mod sqlc
 BIN  := bin/tiktokb1
 HTTP_ADDR ?= 127.0.0.1:8080
+# The version is stamped here because GOFLAGS may carry -buildvcs=false.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: run build test check generate bench stop-local-db help
 
@@ -17,7 +19,7 @@ help:
 	@echo "make bench     run the benchmarks"
 
 build:
-	$(GO) build -o $(BIN) ./cmd/tiktokb1
+	$(GO) build -ldflags "-X github.com/tiktokb1/tiktokb1/internal/buildinfo.Version=$(VERSION)" -o $(BIN) ./cmd/tiktokb1
 
 run: build
 	./$(BIN) migrate up
