@@ -69,6 +69,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"help"}, {"serve", "--help"}, {"migrate", "--help"}, {"migrate", "up", "--help"},
 		{"version", "--help"}, {"help", "migrate"}, {"serve", "-h"}, {"local-db", "--help"},
+		{"sim", "--help"}, {"sim", "tiktok", "--help"},
 	} {
 		r := tiktokb1(t, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: tiktokb1") {
@@ -273,4 +274,43 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// The simulator is usable by a person from the command line.
+func TestSimTikTokServesUntilSIGTERM(t *testing.T) {
+	addr := freeAddr(t)
+	cmd := exec.Command(binary, "sim", "tiktok", "--addr", addr, "--app-key", "k", "--app-secret", "s", "--demo")
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	cmd.Stdout = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	var code int
+	var body string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/_sim/orders"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			code, body = resp.StatusCode, string(b)
+			break
+		}
+	}
+	if code != http.StatusOK || !strings.Contains(body, "order") {
+		t.Fatalf("GET /_sim/orders on the demo shop: %d %s\nlogs:\n%s", code, body, logs.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("sim exited with %v; logs:\n%s", err, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("sim did not stop on SIGTERM")
+	}
 }
