@@ -425,4 +425,3 @@ func TestExpiredTokenIsRefreshedOnceAndTheCallRetried(t *testing.T) {
 		t.Fatalf("the rotated-out refresh token: %v, want refresh token expired", err)
 	}
 }
-
