@@ -8,6 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+
+	"github.com/tiktokb1/tiktokb1/internal/shops"
+	"github.com/tiktokb1/tiktokb1/internal/tiktok"
 )
 
 // The queues of DESIGN.md. Each has its own worker count, so a slow SAP never
@@ -43,23 +46,49 @@ type Deps struct {
 	Pool *pgxpool.Pool
 	// SyncRunRetention is how long finished ops.sync_run rows are kept; default 90 days.
 	SyncRunRetention time.Duration
+	// TikTok calls TikTok Shop with the shops' tokens from Shops; nil when
+	// TikTok is not configured (TIKTOK_APP_KEY unset): the TikTok jobs then
+	// cancel with a message saying so, and none is scheduled.
+	TikTok *tiktok.Client
+	// Shops keeps the shops' tokens; nil when TikTok is not configured.
+	Shops *shops.Store
+	// TikTokWebhookURL is where TikTok delivers webhooks:
+	// TIKTOKB1_PUBLIC_URL + "/webhooks/tiktok".
+	TikTokWebhookURL string
+}
+
+// tiktokConfigured reports whether the TikTok jobs can run.
+func (d Deps) tiktokConfigured() bool {
+	return d.TikTok != nil && d.Shops != nil
 }
 
 // Workers registers every job kind's worker.
 func Workers(deps Deps) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &PurgeSyncRunsWorker{Pool: deps.Pool, Retention: deps.SyncRunRetention})
+	river.AddWorker(w, &SubscribeTikTokWebhooksWorker{Deps: deps})
+	river.AddWorker(w, &ProcessTikTokWebhookWorker{Deps: deps})
+	river.AddWorker(w, &RefreshTikTokTokensWorker{Deps: deps})
 	return w
 }
 
 // Periodic is the schedule of recurring jobs. River runs them on the elected
-// leader only, so any number of processes can share one schedule.
-func Periodic() []*river.PeriodicJob {
-	return []*river.PeriodicJob{
+// leader only, so any number of processes can share one schedule. The TikTok
+// jobs are scheduled only when TikTok is configured.
+func Periodic(deps Deps) []*river.PeriodicJob {
+	jobs := []*river.PeriodicJob{
 		river.NewPeriodicJob(
 			river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeSyncRunsArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "purge_sync_runs", RunOnStart: true},
 		),
 	}
+	if deps.tiktokConfigured() {
+		jobs = append(jobs, river.NewPeriodicJob(
+			river.PeriodicInterval(RefreshTikTokTokensInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return RefreshTikTokTokensArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "refresh_tiktok_tokens", RunOnStart: true},
+		))
+	}
+	return jobs
 }

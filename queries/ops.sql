@@ -26,6 +26,18 @@ SET status = 'resolved', resolved_at = now(), resolved_by = @resolved_by::text, 
 WHERE id = @id AND status <> 'resolved'
 RETURNING *;
 
+-- name: ResolveShopExceptions :many
+-- Resolves the live exceptions of the given kinds for the given shops, when
+-- their cause cleared (e.g. the shop was authorised again). Ignored ones are
+-- resolved too: the cause is gone, and a recurrence must open a new row
+-- rather than count on an ignored one.
+UPDATE ops.exception
+SET status = 'resolved', resolved_at = now(), resolved_by = @resolved_by::text, resolution = @resolution::text
+WHERE status <> 'resolved'
+  AND kind = ANY (@kinds::text[])
+  AND shop_id = ANY (@shop_ids::text[])
+RETURNING *;
+
 -- name: IgnoreException :one
 UPDATE ops.exception
 SET status = 'ignored', resolved_by = @ignored_by::text, resolution = @reason::text

@@ -10,11 +10,14 @@ package config
 import (
 	"cmp"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -38,6 +41,7 @@ type Config struct {
 	Workers  Workers
 	TikTok   TikTok
 	SAPB1    SAPB1
+	Governor Governor
 }
 
 // Server holds the HTTP server and process settings.
@@ -48,6 +52,12 @@ type Server struct {
 	// ShutdownTimeout is how long running work may take to finish when the
 	// service stops (TIKTOKB1_SHUTDOWN_TIMEOUT, default 30s, 1s to 10m).
 	ShutdownTimeout time.Duration
+	// PublicURL is the address TikTok and sellers' browsers reach this
+	// service at, without trailing slash: webhooks go to PublicURL +
+	// "/webhooks/tiktok", the OAuth callback to PublicURL +
+	// "/oauth/tiktok/callback" (TIKTOKB1_PUBLIC_URL, default unset; required
+	// with TikTok).
+	PublicURL string
 }
 
 // Log holds the logging settings.
@@ -136,6 +146,22 @@ type TikTok struct {
 	// AuthURL is the authorization base URL without trailing slash
 	// (TIKTOK_AUTH_URL, default "https://auth.tiktok-shops.com").
 	AuthURL string
+	// AuthorizeURL is the page sellers authorise the app on, without query
+	// (TIKTOK_AUTHORIZE_URL, default
+	// "https://services.tiktokshop.com/open/authorize").
+	AuthorizeURL string
+	// ServiceID is the app's service id from TikTok Shop Partner Center,
+	// sent with AuthorizeURL (TIKTOK_SERVICE_ID, default unset; required with
+	// TikTok).
+	ServiceID string
+	// TokenRefreshAhead is how long before its expiry an access token is
+	// refreshed (TIKTOK_TOKEN_REFRESH_AHEAD, default 24h, 30m to 72h).
+	TokenRefreshAhead time.Duration
+	// TokenKey holds the 32 bytes (decoded, not the hex or base64 text) of the
+	// AES-256 key the TikTok tokens are encrypted with in Postgres
+	// (TIKTOKB1_TOKEN_KEY or TIKTOKB1_TOKEN_KEY_FILE, default unset; required
+	// with TikTok).
+	TokenKey Secret
 }
 
 // Enabled reports whether TikTok Shop credentials are configured.
@@ -171,6 +197,35 @@ type SAPB1 struct {
 // Enabled reports whether the SAP Business One connection is configured.
 func (s SAPB1) Enabled() bool {
 	return s.ServiceLayerURL != ""
+}
+
+// Governor holds the limits of the SAP Service Layer governor
+// (internal/sapb1/governor), which every Service Layer request goes through.
+type Governor struct {
+	// MaxConcurrent is the cap on concurrent Service Layer requests across
+	// every process (SAPB1_MAX_CONCURRENT, default 4, 1 to 100).
+	MaxConcurrent int
+	// PriorityReserved is how many of those slots the normal lane leaves
+	// free for cancellations (SAPB1_PRIORITY_RESERVED, default 1, 0 to
+	// MaxConcurrent-1).
+	PriorityReserved int
+	// RequestsPerSecond is how many Service Layer requests may start per
+	// second across every process (SAPB1_REQUESTS_PER_SECOND, default 10,
+	// 0.1 to 1000).
+	RequestsPerSecond float64
+	// RequestTimeout is the Service Layer request timeout; a slot's lease is
+	// this plus 30s (SAPB1_REQUEST_TIMEOUT, default 60s, 5s to 10m).
+	RequestTimeout time.Duration
+	// SlowRequest is the latency above which an answer counts as a sign of
+	// stress (SAPB1_SLOW_REQUEST, default 10s, 100ms to 10m, less than
+	// RequestTimeout).
+	SlowRequest time.Duration
+	// BreakerFailures is how many requests in a row without an answer open
+	// the circuit breaker (SAPB1_BREAKER_FAILURES, default 5, 1 to 1000).
+	BreakerFailures int
+	// BreakerCooldown is how long the open breaker pauses requests before
+	// one probe (SAPB1_BREAKER_COOLDOWN, default 30s, 1s to 1h).
+	BreakerCooldown time.Duration
 }
 
 // Problem is one invalid variable.
@@ -239,6 +294,25 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	l.together(envTikTokAppKey, envTikTokAppSecret)
 	c.TikTok.APIURL = l.httpURL(envTikTokAPIURL, "https://open-api.tiktokglobalshop.com")
 	c.TikTok.AuthURL = l.httpURL(envTikTokAuthURL, "https://auth.tiktok-shops.com")
+	c.TikTok.AuthorizeURL = l.httpURL(envTikTokAuthorizeURL, "https://services.tiktokshop.com/open/authorize")
+	c.TikTok.ServiceID = l.value(envTikTokServiceID)
+	c.TikTok.TokenRefreshAhead = l.duration(envTikTokRefreshAhead, 30*time.Minute, 72*time.Hour, "30m to 72h, e.g. 24h")
+	tokenKey := l.secret(envTokenKey, tokenKeyExpected, validTokenKey)
+	if key, err := DecodeTokenKey(tokenKey.Reveal()); err == nil {
+		c.TikTok.TokenKey = NewSecret(string(key))
+	}
+	c.Server.PublicURL = l.httpURL(envPublicURL, "https://tiktokb1.example.com")
+	if c.TikTok.Enabled() {
+		if !l.present[envTokenKey] {
+			l.addf(envTokenKey, "required (or %s_FILE) because %s is set; expected the key the TikTok tokens are encrypted with in Postgres: %s", envTokenKey, envTikTokAppKey, tokenKeyExpected)
+		}
+		if !l.present[envPublicURL] {
+			l.addf(envPublicURL, "required because %s is set; expected the address TikTok and sellers' browsers reach this service at, e.g. https://tiktokb1.example.com (webhooks go to /webhooks/tiktok)", envTikTokAppKey)
+		}
+		if !l.present[envTikTokServiceID] {
+			l.addf(envTikTokServiceID, "required because %s is set; expected the app's service id from TikTok Shop Partner Center (it goes into the authorisation link)", envTikTokAppKey)
+		}
+	}
 
 	c.SAPB1.ServiceLayerURL = l.httpURL(envSAPServiceLayer, "https://sap:50000/b1s/v1")
 	c.SAPB1.CompanyDB = l.value(envSAPCompanyDB)
@@ -248,6 +322,24 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	c.SAPB1.SQLDSN = l.secret(envSAPSQLDSN, "a sqlserver:// URL, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS", validSQLServer)
 	c.SAPB1.TLSCAFile = l.caFile(envSAPTLSCAFile)
 	c.SAPB1.TLSInsecureSkipVerify = l.boolean(envSAPTLSInsecure)
+
+	c.Governor = Governor{
+		MaxConcurrent:     l.wholeNumber(envSAPMaxConcurrent, 1, 100),
+		PriorityReserved:  l.wholeNumber(envSAPPriorityReserved, 0, 99),
+		RequestsPerSecond: l.number(envSAPRequestsPerSecond, 0.1, 1000, "requests per second, e.g. 10 or 2.5"),
+		RequestTimeout:    l.duration(envSAPRequestTimeout, 5*time.Second, 10*time.Minute, "5s to 10m, e.g. 60s"),
+		SlowRequest:       l.duration(envSAPSlowRequest, 100*time.Millisecond, 10*time.Minute, "100ms to 10m, e.g. 10s"),
+		BreakerFailures:   l.wholeNumber(envSAPBreakerFailures, 1, 1000),
+		BreakerCooldown:   l.duration(envSAPBreakerCooldown, time.Second, time.Hour, "1s to 1h, e.g. 30s"),
+	}
+	if g := c.Governor; g.MaxConcurrent > 0 && g.PriorityReserved >= g.MaxConcurrent {
+		l.addf(envSAPPriorityReserved, "%q is not less than %s (%d); expected 0 to %d slots kept free for cancellations",
+			l.value(envSAPPriorityReserved), envSAPMaxConcurrent, g.MaxConcurrent, g.MaxConcurrent-1)
+	}
+	if g := c.Governor; g.SlowRequest > 0 && g.RequestTimeout > 0 && g.SlowRequest >= g.RequestTimeout {
+		l.addf(envSAPSlowRequest, "%q is not shorter than %s (%s); expected a latency below the timeout, e.g. 10s",
+			l.value(envSAPSlowRequest), envSAPRequestTimeout, l.value(envSAPRequestTimeout))
+	}
 
 	if len(l.problems) > 0 {
 		return nil, &Error{Problems: l.problems}
@@ -421,6 +513,22 @@ func (l *loader) wholeNumber(name string, lo, hi int) int {
 	return n
 }
 
+// number parses a decimal number between lo and hi; unit says what it
+// counts, with an example.
+func (l *loader) number(name string, lo, hi float64, unit string) float64 {
+	s := l.value(name)
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+		l.addf(name, "%q is not a number; expected %g to %g %s", s, lo, hi, unit)
+		return 0
+	}
+	if n < lo || n > hi {
+		l.addf(name, "%q is out of range; expected %g to %g %s", s, lo, hi, unit)
+		return 0
+	}
+	return n
+}
+
 // duration parses a Go duration between lo and hi (hi 0: no upper bound).
 func (l *loader) duration(name string, lo, hi time.Duration, expected string) time.Duration {
 	s := l.value(name)
@@ -553,6 +661,31 @@ func (l *loader) boolean(name string) bool {
 		return false
 	}
 	return b
+}
+
+// tokenKeyExpected says what TIKTOKB1_TOKEN_KEY must hold.
+const tokenKeyExpected = "32 random bytes as 64 hex characters or base64; generate one with `openssl rand -hex 32`"
+
+func validTokenKey(s string) bool {
+	_, err := DecodeTokenKey(s)
+	return err == nil
+}
+
+// DecodeTokenKey decodes an AES-256 key written as 64 hex characters or as
+// base64 (standard or URL alphabet, padded or not). Its error never holds
+// the value.
+func DecodeTokenKey(s string) ([]byte, error) {
+	if len(s) == 64 {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("not " + tokenKeyExpected)
 }
 
 // keyValueDSN matches host= or dbname= as a key of a key=value string.

@@ -95,10 +95,41 @@ func defaultConfig() Config {
 		},
 		Workers: Workers{TikTokRead: 10, SAPB1Read: 2, SAPB1Write: 10, TikTokWrite: 5, Priority: 5, Default: 5},
 		TikTok: TikTok{
-			APIURL:  "https://open-api.tiktokglobalshop.com",
-			AuthURL: "https://auth.tiktok-shops.com",
+			APIURL:            "https://open-api.tiktokglobalshop.com",
+			AuthURL:           "https://auth.tiktok-shops.com",
+			AuthorizeURL:      "https://services.tiktokshop.com/open/authorize",
+			TokenRefreshAhead: 24 * time.Hour,
 		},
+		Governor: defaultGovernor,
 	}
+}
+
+// defaultGovernor is the governor's configuration with nothing set.
+var defaultGovernor = Governor{
+	MaxConcurrent:     4,
+	PriorityReserved:  1,
+	RequestsPerSecond: 10,
+	RequestTimeout:    60 * time.Second,
+	SlowRequest:       10 * time.Second,
+	BreakerFailures:   5,
+	BreakerCooldown:   30 * time.Second,
+}
+
+// testTokenKey is a valid TIKTOKB1_TOKEN_KEY (64 hex characters).
+const testTokenKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+// withTikTok returns m plus every variable TikTok requires besides the app
+// key and secret.
+func withTikTok(m map[string]string) map[string]string {
+	out := map[string]string{
+		envTokenKey:        testTokenKey,
+		envPublicURL:       "https://tiktokb1.example.com",
+		envTikTokServiceID: "7123",
+	}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 func TestLoadDefaults(t *testing.T) {
@@ -185,33 +216,47 @@ func TestVariablesComplete(t *testing.T) {
 func TestLoadAllSet(t *testing.T) {
 	caFile := writeFile(t, "ca.pem", string(caPEM(t)))
 	m := map[string]string{
-		envDatabaseURL:      "postgres://app:pw@db:5432/tiktokb1?sslmode=require",
-		envHTTPAddr:         ":9090",
-		envLogLevel:         "DEBUG",
-		envLogFormat:        "JSON",
-		envDataDir:          "/var/lib/tiktokb1",
-		envAppRole:          "svc",
-		envAnalystRole:      "_reports1",
-		envDBMaxConns:       "2",
-		envShutdownTimeout:  "10m",
-		envSyncRunRetention: "24h",
-		envWorkersTTRead:    "1",
-		envWorkersSAPRead:   "1000",
-		envWorkersSAPWrite:  " 3 ",
-		envWorkersTTWrite:   "4",
-		envWorkersPriority:  "6",
-		envWorkersDefault:   "7",
-		envTikTokAppKey:     "key123",
-		envTikTokAppSecret:  "tt-secret",
-		envTikTokAPIURL:     "http://localhost:8081/",
-		envTikTokAuthURL:    "https://auth.example.com/v2",
-		envSAPServiceLayer:  "https://sap:50000/b1s/v1/",
-		envSAPCompanyDB:     "SBODEMOUS",
-		envSAPUser:          "manager",
-		envSAPPassword:      "sap-pw",
-		envSAPSQLDSN:        "sqlserver://sa:pw@sap:1433?database=SBODEMOUS",
-		envSAPTLSCAFile:     caFile,
-		envSAPTLSInsecure:   "true",
+		envDatabaseURL:        "postgres://app:pw@db:5432/tiktokb1?sslmode=require",
+		envHTTPAddr:           ":9090",
+		envLogLevel:           "DEBUG",
+		envLogFormat:          "JSON",
+		envDataDir:            "/var/lib/tiktokb1",
+		envAppRole:            "svc",
+		envAnalystRole:        "_reports1",
+		envDBMaxConns:         "2",
+		envShutdownTimeout:    "10m",
+		envSyncRunRetention:   "24h",
+		envWorkersTTRead:      "1",
+		envWorkersSAPRead:     "1000",
+		envWorkersSAPWrite:    " 3 ",
+		envWorkersTTWrite:     "4",
+		envWorkersPriority:    "6",
+		envWorkersDefault:     "7",
+		envTikTokAppKey:       "key123",
+		envTikTokAppSecret:    "tt-secret",
+		envTikTokAPIURL:       "http://localhost:8081/",
+		envTikTokAuthURL:      "https://auth.example.com/v2",
+		envTikTokAuthorizeURL: "https://services.us.tiktokshop.com/open/authorize/",
+		envTikTokServiceID:    "7310000000000000001",
+		envTikTokRefreshAhead: "72h",
+		envTokenKey:           " " + testTokenKey + "\n",
+		envPublicURL:          "https://tiktokb1.example.com/base/",
+		envSAPServiceLayer:    "https://sap:50000/b1s/v1/",
+		envSAPCompanyDB:       "SBODEMOUS",
+		envSAPUser:            "manager",
+		envSAPPassword:        "sap-pw",
+		envSAPSQLDSN:          "sqlserver://sa:pw@sap:1433?database=SBODEMOUS",
+		envSAPTLSCAFile:       caFile,
+		envSAPTLSInsecure:     "true",
+
+		// The governor's limits.
+		envSAPMaxConcurrent:     "8",
+		envSAPPriorityReserved:  "2",
+		envSAPRequestsPerSecond: "2.5",
+		envSAPRequestTimeout:    "2m",
+		envSAPSlowRequest:       "1500ms",
+		envSAPBreakerFailures:   "3",
+		envSAPBreakerCooldown:   "1m",
 	}
 	cfg, err := Load(env(m))
 	if err != nil {
@@ -228,9 +273,14 @@ func TestLoadAllSet(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", name, got.Reveal(), m[name])
 		}
 	}
+	// The token key is held decoded.
+	if got := []byte(cfg.TikTok.TokenKey.Reveal()); len(got) != 32 || got[0] != 0 || got[31] != 31 {
+		t.Errorf("TokenKey = %x, want the 32 bytes of %s", got, testTokenKey)
+	}
 	cfg.Database.URL, cfg.TikTok.AppSecret, cfg.SAPB1.Password, cfg.SAPB1.SQLDSN = Secret{}, Secret{}, Secret{}, Secret{}
+	cfg.TikTok.TokenKey = Secret{}
 	want := Config{
-		Server: Server{HTTPAddr: ":9090", ShutdownTimeout: 10 * time.Minute},
+		Server: Server{HTTPAddr: ":9090", ShutdownTimeout: 10 * time.Minute, PublicURL: "https://tiktokb1.example.com/base"},
 		Log:    Log{Level: slog.LevelDebug, Format: LogFormatJSON},
 		Database: Database{
 			DataDir:          "/var/lib/tiktokb1",
@@ -241,9 +291,12 @@ func TestLoadAllSet(t *testing.T) {
 		},
 		Workers: Workers{TikTokRead: 1, SAPB1Read: 1000, SAPB1Write: 3, TikTokWrite: 4, Priority: 6, Default: 7},
 		TikTok: TikTok{
-			AppKey:  "key123",
-			APIURL:  "http://localhost:8081",
-			AuthURL: "https://auth.example.com/v2",
+			AppKey:            "key123",
+			APIURL:            "http://localhost:8081",
+			AuthURL:           "https://auth.example.com/v2",
+			AuthorizeURL:      "https://services.us.tiktokshop.com/open/authorize",
+			ServiceID:         "7310000000000000001",
+			TokenRefreshAhead: 72 * time.Hour,
 		},
 		SAPB1: SAPB1{
 			ServiceLayerURL:       "https://sap:50000/b1s/v1",
@@ -251,6 +304,15 @@ func TestLoadAllSet(t *testing.T) {
 			User:                  "manager",
 			TLSCAFile:             caFile,
 			TLSInsecureSkipVerify: true,
+		},
+		Governor: Governor{
+			MaxConcurrent:     8,
+			PriorityReserved:  2,
+			RequestsPerSecond: 2.5,
+			RequestTimeout:    2 * time.Minute,
+			SlowRequest:       1500 * time.Millisecond,
+			BreakerFailures:   3,
+			BreakerCooldown:   time.Minute,
 		},
 	}
 	if !reflect.DeepEqual(*cfg, want) {
@@ -288,12 +350,34 @@ func TestLoadValidValues(t *testing.T) {
 			func(c *Config) bool { return !c.SAPB1.TLSInsecureSkipVerify }},
 		{"SQL DSN alone", map[string]string{envSAPSQLDSN: "sqlserver://sa:pw@sap?database=X"},
 			func(c *Config) bool { return c.SAPB1.SQLDSN.IsSet() && !c.SAPB1.Enabled() }},
-		{"TikTok enabled", map[string]string{envTikTokAppKey: "k", envTikTokAppSecret: "s"},
-			func(c *Config) bool { return c.TikTok.Enabled() }},
+		{"TikTok enabled", withTikTok(map[string]string{envTikTokAppKey: "k", envTikTokAppSecret: "s"}),
+			func(c *Config) bool {
+				return c.TikTok.Enabled() && c.Server.PublicURL == "https://tiktokb1.example.com" && c.TikTok.ServiceID == "7123"
+			}},
+		{"token key in base64", map[string]string{envTokenKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+			func(c *Config) bool {
+				return len(c.TikTok.TokenKey.Reveal()) == 32 && c.TikTok.TokenKey.Reveal()[31] == 31
+			}},
+		{"token key in unpadded URL base64", map[string]string{envTokenKey: "_-_-AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw"},
+			func(c *Config) bool {
+				return len(c.TikTok.TokenKey.Reveal()) == 32 && c.TikTok.TokenKey.Reveal()[0] == 0xff
+			}},
+		{"token key in upper-case hex", map[string]string{envTokenKey: strings.ToUpper(testTokenKey)},
+			func(c *Config) bool { return c.TikTok.TokenKey.Reveal()[10] == 10 }},
+		{"token key alone, without TikTok", map[string]string{envTokenKey: testTokenKey},
+			func(c *Config) bool { return !c.TikTok.Enabled() && c.TikTok.TokenKey.IsSet() }},
+		{"refresh ahead 30m", map[string]string{envTikTokRefreshAhead: "30m"},
+			func(c *Config) bool { return c.TikTok.TokenRefreshAhead == 30*time.Minute }},
+		{"public URL over http with a path", map[string]string{envPublicURL: "http://10.0.0.5:8080/tiktokb1"},
+			func(c *Config) bool { return c.Server.PublicURL == "http://10.0.0.5:8080/tiktokb1" }},
 		{"SAP enabled", map[string]string{envSAPServiceLayer: "http://sap:50001/b1s/v2", envSAPCompanyDB: "DB", envSAPUser: "u", envSAPPassword: "p"},
 			func(c *Config) bool { return c.SAPB1.Enabled() && c.SAPB1.ServiceLayerURL == "http://sap:50001/b1s/v2" }},
 		{"secret taken as set, blanks trimmed", map[string]string{envSAPSQLDSN: " sqlserver://sa:pw@sap \r\n"},
 			func(c *Config) bool { return c.SAPB1.SQLDSN.Reveal() == "sqlserver://sa:pw@sap" }},
+		{"governor with nothing reserved and one request per ten seconds", map[string]string{envSAPMaxConcurrent: "1", envSAPPriorityReserved: "0", envSAPRequestsPerSecond: "0.1"},
+			func(c *Config) bool {
+				return c.Governor.MaxConcurrent == 1 && c.Governor.PriorityReserved == 0 && c.Governor.RequestsPerSecond == 0.1
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -381,10 +465,33 @@ func TestLoadInvalid(t *testing.T) {
 			`TIKTOKB1_WORKERS_PRIORITY: "-1" is out of range; expected 1 to 1000`,
 			`TIKTOKB1_WORKERS_DEFAULT: "2.5" is not a whole number; expected 1 to 1000`,
 		}},
-		{"TikTok key without secret", map[string]string{envTikTokAppKey: "k"},
+		{"TikTok key without secret", withTikTok(map[string]string{envTikTokAppKey: "k"}),
 			[]string{"TIKTOK_APP_SECRET: required (or TIKTOK_APP_SECRET_FILE) because TIKTOK_APP_KEY is set; expected TIKTOK_APP_KEY and TIKTOK_APP_SECRET to be set together"}},
 		{"TikTok secret without key", map[string]string{envTikTokAppSecret: "s"},
 			[]string{"TIKTOK_APP_KEY: required because TIKTOK_APP_SECRET is set; expected TIKTOK_APP_KEY and TIKTOK_APP_SECRET to be set together"}},
+		{"TikTok without token key, public URL and service id", map[string]string{envTikTokAppKey: "k", envTikTokAppSecret: "s"}, []string{
+			"TIKTOKB1_TOKEN_KEY: required (or TIKTOKB1_TOKEN_KEY_FILE) because TIKTOK_APP_KEY is set; expected the key the TikTok tokens are encrypted with in Postgres: 32 random bytes as 64 hex characters or base64; generate one with `openssl rand -hex 32`",
+			"TIKTOKB1_PUBLIC_URL: required because TIKTOK_APP_KEY is set; expected the address TikTok and sellers' browsers reach this service at, e.g. https://tiktokb1.example.com (webhooks go to /webhooks/tiktok)",
+			"TIKTOK_SERVICE_ID: required because TIKTOK_APP_KEY is set; expected the app's service id from TikTok Shop Partner Center (it goes into the authorisation link)",
+		}},
+		{"token key too short", withTikTok(map[string]string{envTikTokAppKey: "k", envTikTokAppSecret: "s", envTokenKey: "hunter2" + testTokenKey[:50]}),
+			[]string{"TIKTOKB1_TOKEN_KEY: value (not shown) is not 32 random bytes as 64 hex characters or base64; generate one with `openssl rand -hex 32`"}},
+		{"token key of 64 characters that are not hex", map[string]string{envTokenKey: "hunter2" + testTokenKey[7:63] + "g"},
+			[]string{"TIKTOKB1_TOKEN_KEY: value (not shown) is not 32 random bytes as 64 hex characters or base64; generate one with `openssl rand -hex 32`"}},
+		{"token key in base64 of 16 bytes", map[string]string{envTokenKey: "aHVudGVyMmh1bnRlcjJodQ=="},
+			[]string{"TIKTOKB1_TOKEN_KEY: value (not shown) is not 32 random bytes as 64 hex characters or base64; generate one with `openssl rand -hex 32`"}},
+		{"public URL without scheme", map[string]string{envPublicURL: "tiktokb1.example.com"},
+			[]string{`TIKTOKB1_PUBLIC_URL: "tiktokb1.example.com" is not an absolute http(s) URL; expected e.g. https://tiktokb1.example.com`}},
+		{"public URL with query", map[string]string{envPublicURL: "https://tiktokb1.example.com/?a=b"},
+			[]string{`TIKTOKB1_PUBLIC_URL: "https://tiktokb1.example.com/?a=b" has a query (?...); expected a URL without query, e.g. https://tiktokb1.example.com`}},
+		{"authorize URL with query", map[string]string{envTikTokAuthorizeURL: "https://services.tiktokshop.com/open/authorize?service_id=1"},
+			[]string{`TIKTOK_AUTHORIZE_URL: "https://services.tiktokshop.com/open/authorize?service_id=1" has a query (?...); expected a URL without query, e.g. https://services.tiktokshop.com/open/authorize`}},
+		{"refresh ahead without unit", map[string]string{envTikTokRefreshAhead: "24"},
+			[]string{`TIKTOK_TOKEN_REFRESH_AHEAD: "24" is not a duration; expected 30m to 72h, e.g. 24h`}},
+		{"refresh ahead too short", map[string]string{envTikTokRefreshAhead: "15m"},
+			[]string{`TIKTOK_TOKEN_REFRESH_AHEAD: "15m" is too short; expected 30m to 72h, e.g. 24h`}},
+		{"refresh ahead too long", map[string]string{envTikTokRefreshAhead: "168h"},
+			[]string{`TIKTOK_TOKEN_REFRESH_AHEAD: "168h" is too long; expected 30m to 72h, e.g. 24h`}},
 		{"TikTok API URL of another scheme", map[string]string{envTikTokAPIURL: "ftp://open-api.tiktokglobalshop.com"},
 			[]string{`TIKTOK_API_URL: "ftp://open-api.tiktokglobalshop.com" is not an absolute http(s) URL; expected e.g. https://open-api.tiktokglobalshop.com`}},
 		{"TikTok API URL without scheme", map[string]string{envTikTokAPIURL: "open-api.tiktokglobalshop.com"},
@@ -423,6 +530,38 @@ func TestLoadInvalid(t *testing.T) {
 			[]string{"SAPB1_TLS_CA_FILE: " + notPEM + " holds no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----"}},
 		{"insecure not a boolean", map[string]string{envSAPTLSInsecure: "yes"},
 			[]string{`SAPB1_TLS_INSECURE_SKIP_VERIFY: "yes" is not true or false; expected true or false`}},
+		{"governor cap zero", map[string]string{envSAPMaxConcurrent: "0"},
+			[]string{`SAPB1_MAX_CONCURRENT: "0" is out of range; expected 1 to 100`}},
+		{"governor cap not a number", map[string]string{envSAPMaxConcurrent: "four"},
+			[]string{`SAPB1_MAX_CONCURRENT: "four" is not a whole number; expected 1 to 100`}},
+		{"priority reserved negative", map[string]string{envSAPPriorityReserved: "-1"},
+			[]string{`SAPB1_PRIORITY_RESERVED: "-1" is out of range; expected 0 to 99`}},
+		{"priority reserved the whole cap", map[string]string{envSAPMaxConcurrent: "3", envSAPPriorityReserved: "3"},
+			[]string{`SAPB1_PRIORITY_RESERVED: "3" is not less than SAPB1_MAX_CONCURRENT (3); expected 0 to 2 slots kept free for cancellations`}},
+		{"priority reserved above the default cap", map[string]string{envSAPPriorityReserved: "5"},
+			[]string{`SAPB1_PRIORITY_RESERVED: "5" is not less than SAPB1_MAX_CONCURRENT (4); expected 0 to 3 slots kept free for cancellations`}},
+		{"request rate zero", map[string]string{envSAPRequestsPerSecond: "0"},
+			[]string{`SAPB1_REQUESTS_PER_SECOND: "0" is out of range; expected 0.1 to 1000 requests per second, e.g. 10 or 2.5`}},
+		{"request rate not a number", map[string]string{envSAPRequestsPerSecond: "10/s"},
+			[]string{`SAPB1_REQUESTS_PER_SECOND: "10/s" is not a number; expected 0.1 to 1000 requests per second, e.g. 10 or 2.5`}},
+		{"request rate NaN", map[string]string{envSAPRequestsPerSecond: "NaN"},
+			[]string{`SAPB1_REQUESTS_PER_SECOND: "NaN" is not a number; expected 0.1 to 1000 requests per second, e.g. 10 or 2.5`}},
+		{"request timeout without unit", map[string]string{envSAPRequestTimeout: "60"},
+			[]string{`SAPB1_REQUEST_TIMEOUT: "60" is not a duration; expected 5s to 10m, e.g. 60s`}},
+		{"request timeout too short", map[string]string{envSAPRequestTimeout: "1s"},
+			[]string{`SAPB1_REQUEST_TIMEOUT: "1s" is too short; expected 5s to 10m, e.g. 60s`}},
+		{"slow request too short", map[string]string{envSAPSlowRequest: "10ms"},
+			[]string{`SAPB1_SLOW_REQUEST: "10ms" is too short; expected 100ms to 10m, e.g. 10s`}},
+		{"slow request not below the timeout", map[string]string{envSAPSlowRequest: "30s", envSAPRequestTimeout: "30s"},
+			[]string{`SAPB1_SLOW_REQUEST: "30s" is not shorter than SAPB1_REQUEST_TIMEOUT (30s); expected a latency below the timeout, e.g. 10s`}},
+		{"slow request above the default timeout", map[string]string{envSAPSlowRequest: "2m"},
+			[]string{`SAPB1_SLOW_REQUEST: "2m" is not shorter than SAPB1_REQUEST_TIMEOUT (60s); expected a latency below the timeout, e.g. 10s`}},
+		{"breaker failures zero", map[string]string{envSAPBreakerFailures: "0"},
+			[]string{`SAPB1_BREAKER_FAILURES: "0" is out of range; expected 1 to 1000`}},
+		{"breaker cooldown too long", map[string]string{envSAPBreakerCooldown: "2h"},
+			[]string{`SAPB1_BREAKER_COOLDOWN: "2h" is too long; expected 1s to 1h, e.g. 30s`}},
+		{"breaker cooldown too short", map[string]string{envSAPBreakerCooldown: "500ms"},
+			[]string{`SAPB1_BREAKER_COOLDOWN: "500ms" is too short; expected 1s to 1h, e.g. 30s`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,12 +593,15 @@ func TestLoadSeveralProblems(t *testing.T) {
   TIKTOKB1_DB_MAX_CONNS: "0" is out of range; expected 2 to 1000
   TIKTOKB1_WORKERS_SAPB1_WRITE: "abc" is not a whole number; expected 1 to 1000
   TIKTOK_APP_SECRET: required (or TIKTOK_APP_SECRET_FILE) because TIKTOK_APP_KEY is set; expected TIKTOK_APP_KEY and TIKTOK_APP_SECRET to be set together
+  TIKTOKB1_TOKEN_KEY: required (or TIKTOKB1_TOKEN_KEY_FILE) because TIKTOK_APP_KEY is set; expected the key the TikTok tokens are encrypted with in Postgres: 32 random bytes as 64 hex characters or base64; generate one with ` + "`openssl rand -hex 32`" + `
+  TIKTOKB1_PUBLIC_URL: required because TIKTOK_APP_KEY is set; expected the address TikTok and sellers' browsers reach this service at, e.g. https://tiktokb1.example.com (webhooks go to /webhooks/tiktok)
+  TIKTOK_SERVICE_ID: required because TIKTOK_APP_KEY is set; expected the app's service id from TikTok Shop Partner Center (it goes into the authorisation link)
   SAPB1_TLS_INSECURE_SKIP_VERIFY: "maybe" is not true or false; expected true or false`
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}
 	var cerr *Error
-	if !errors.As(err, &cerr) || len(cerr.Problems) != 6 || cerr.Problems[3].Var != envWorkersSAPWrite {
+	if !errors.As(err, &cerr) || len(cerr.Problems) != 9 || cerr.Problems[3].Var != envWorkersSAPWrite {
 		t.Errorf("problems: %+v", cerr)
 	}
 }
@@ -475,10 +617,13 @@ func TestLoadSecretFiles(t *testing.T) {
 
 	t.Run("value read and trimmed", func(t *testing.T) {
 		dsn := writeFile(t, "db", "postgres://app:"+secret+"@db/x\n")
-		cfg, err := Load(env(map[string]string{
+		keyFile := writeFile(t, "key", testTokenKey+"\n")
+		cfg, err := Load(env(withTikTok(map[string]string{
 			envTikTokAppKey: "k", envTikTokAppSecret + "_FILE": withNewline,
 			envDatabaseURL + "_FILE": " " + dsn + " ",
-		}))
+			envTokenKey + "_FILE":    keyFile,
+			envTokenKey:              "",
+		})))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -487,6 +632,9 @@ func TestLoadSecretFiles(t *testing.T) {
 		}
 		if got := cfg.Database.URL.Reveal(); got != "postgres://app:"+secret+"@db/x" {
 			t.Errorf("Database.URL = %q", got)
+		}
+		if got := []byte(cfg.TikTok.TokenKey.Reveal()); len(got) != 32 || got[31] != 31 {
+			t.Errorf("TikTok.TokenKey = %x", got)
 		}
 	})
 
@@ -503,8 +651,10 @@ func TestLoadSecretFiles(t *testing.T) {
 			[]string{"SAPB1_PASSWORD_FILE: cannot read " + missing + ": no such file or directory"}},
 		{"folder", map[string]string{envSAPSQLDSN + "_FILE": dir},
 			[]string{"SAPB1_SQL_DSN_FILE: cannot read " + dir + ": is a directory"}},
-		{"file too large", map[string]string{envTikTokAppSecret + "_FILE": big, envTikTokAppKey: "k"},
+		{"file too large", withTikTok(map[string]string{envTikTokAppSecret + "_FILE": big, envTikTokAppKey: "k"}),
 			[]string{"TIKTOK_APP_SECRET_FILE: " + big + " is larger than 64 KiB; expected a small file"}},
+		{"token key file holding no key", map[string]string{envTokenKey + "_FILE": badDSN},
+			[]string{"TIKTOKB1_TOKEN_KEY_FILE: contents of " + badDSN + " (not shown) are not 32 random bytes as 64 hex characters or base64; generate one with `openssl rand -hex 32`"}},
 		{"invalid contents", map[string]string{envDatabaseURL + "_FILE": badDSN},
 			[]string{"DATABASE_URL_FILE: contents of " + badDSN + " (not shown) are not a postgres:// or postgresql:// URL, or a key=value string with host= or dbname="}},
 		{"missing file still counts as set", map[string]string{envTikTokAppSecret + "_FILE": missing},

@@ -4,33 +4,49 @@ import "slices"
 
 // Environment variable names.
 const (
-	envDatabaseURL      = "DATABASE_URL"
-	envHTTPAddr         = "TIKTOKB1_HTTP_ADDR"
-	envLogLevel         = "TIKTOKB1_LOG_LEVEL"
-	envLogFormat        = "TIKTOKB1_LOG_FORMAT"
-	envDataDir          = "TIKTOKB1_DATA_DIR"
-	envAppRole          = "TIKTOKB1_APP_ROLE"
-	envAnalystRole      = "TIKTOKB1_ANALYST_ROLE"
-	envDBMaxConns       = "TIKTOKB1_DB_MAX_CONNS"
-	envShutdownTimeout  = "TIKTOKB1_SHUTDOWN_TIMEOUT"
-	envSyncRunRetention = "TIKTOKB1_SYNC_RUN_RETENTION"
-	envWorkersTTRead    = "TIKTOKB1_WORKERS_TIKTOK_READ"
-	envWorkersSAPRead   = "TIKTOKB1_WORKERS_SAPB1_READ"
-	envWorkersSAPWrite  = "TIKTOKB1_WORKERS_SAPB1_WRITE"
-	envWorkersTTWrite   = "TIKTOKB1_WORKERS_TIKTOK_WRITE"
-	envWorkersPriority  = "TIKTOKB1_WORKERS_PRIORITY"
-	envWorkersDefault   = "TIKTOKB1_WORKERS_DEFAULT"
-	envTikTokAppKey     = "TIKTOK_APP_KEY"
-	envTikTokAppSecret  = "TIKTOK_APP_SECRET"
-	envTikTokAPIURL     = "TIKTOK_API_URL"
-	envTikTokAuthURL    = "TIKTOK_AUTH_URL"
-	envSAPServiceLayer  = "SAPB1_SERVICE_LAYER_URL"
-	envSAPCompanyDB     = "SAPB1_COMPANY_DB"
-	envSAPUser          = "SAPB1_USER"
-	envSAPPassword      = "SAPB1_PASSWORD"
-	envSAPSQLDSN        = "SAPB1_SQL_DSN"
-	envSAPTLSCAFile     = "SAPB1_TLS_CA_FILE"
-	envSAPTLSInsecure   = "SAPB1_TLS_INSECURE_SKIP_VERIFY"
+	envDatabaseURL        = "DATABASE_URL"
+	envHTTPAddr           = "TIKTOKB1_HTTP_ADDR"
+	envLogLevel           = "TIKTOKB1_LOG_LEVEL"
+	envLogFormat          = "TIKTOKB1_LOG_FORMAT"
+	envDataDir            = "TIKTOKB1_DATA_DIR"
+	envAppRole            = "TIKTOKB1_APP_ROLE"
+	envAnalystRole        = "TIKTOKB1_ANALYST_ROLE"
+	envDBMaxConns         = "TIKTOKB1_DB_MAX_CONNS"
+	envShutdownTimeout    = "TIKTOKB1_SHUTDOWN_TIMEOUT"
+	envSyncRunRetention   = "TIKTOKB1_SYNC_RUN_RETENTION"
+	envWorkersTTRead      = "TIKTOKB1_WORKERS_TIKTOK_READ"
+	envWorkersSAPRead     = "TIKTOKB1_WORKERS_SAPB1_READ"
+	envWorkersSAPWrite    = "TIKTOKB1_WORKERS_SAPB1_WRITE"
+	envWorkersTTWrite     = "TIKTOKB1_WORKERS_TIKTOK_WRITE"
+	envWorkersPriority    = "TIKTOKB1_WORKERS_PRIORITY"
+	envWorkersDefault     = "TIKTOKB1_WORKERS_DEFAULT"
+	envTikTokAppKey       = "TIKTOK_APP_KEY"
+	envTikTokAppSecret    = "TIKTOK_APP_SECRET"
+	envTikTokAPIURL       = "TIKTOK_API_URL"
+	envTikTokAuthURL      = "TIKTOK_AUTH_URL"
+	envTikTokAuthorizeURL = "TIKTOK_AUTHORIZE_URL"
+	envTikTokServiceID    = "TIKTOK_SERVICE_ID"
+	envTikTokRefreshAhead = "TIKTOK_TOKEN_REFRESH_AHEAD"
+	envTokenKey           = "TIKTOKB1_TOKEN_KEY"
+	envPublicURL          = "TIKTOKB1_PUBLIC_URL"
+	envSAPServiceLayer    = "SAPB1_SERVICE_LAYER_URL"
+	envSAPCompanyDB       = "SAPB1_COMPANY_DB"
+	envSAPUser            = "SAPB1_USER"
+	envSAPPassword        = "SAPB1_PASSWORD"
+	envSAPSQLDSN          = "SAPB1_SQL_DSN"
+	envSAPTLSCAFile       = "SAPB1_TLS_CA_FILE"
+	envSAPTLSInsecure     = "SAPB1_TLS_INSECURE_SKIP_VERIFY"
+)
+
+// Environment variable names of the SAP Service Layer governor.
+const (
+	envSAPMaxConcurrent     = "SAPB1_MAX_CONCURRENT"
+	envSAPPriorityReserved  = "SAPB1_PRIORITY_RESERVED"
+	envSAPRequestsPerSecond = "SAPB1_REQUESTS_PER_SECOND"
+	envSAPRequestTimeout    = "SAPB1_REQUEST_TIMEOUT"
+	envSAPSlowRequest       = "SAPB1_SLOW_REQUEST"
+	envSAPBreakerFailures   = "SAPB1_BREAKER_FAILURES"
+	envSAPBreakerCooldown   = "SAPB1_BREAKER_COOLDOWN"
 )
 
 // Var describes one environment variable, for the README's configuration
@@ -89,6 +105,16 @@ var variables = []Var{
 		Description: "TikTok Shop API address."},
 	{Name: envTikTokAuthURL, Default: "https://auth.tiktok-shops.com",
 		Description: "TikTok Shop authorization address."},
+	{Name: envTikTokAuthorizeURL, Default: "https://services.tiktokshop.com/open/authorize",
+		Description: "Page where sellers authorise the app (US sellers: https://services.us.tiktokshop.com/open/authorize)."},
+	{Name: envTikTokServiceID,
+		Description: "Service id of the app in TikTok Shop Partner Center, for the authorisation link. Required with TIKTOK_APP_KEY."},
+	{Name: envTikTokRefreshAhead, Default: "24h",
+		Description: "Refresh a TikTok access token when it expires within this (30m to 72h)."},
+	{Name: envTokenKey, Secret: true,
+		Description: "Key the TikTok tokens are encrypted with in Postgres: 32 bytes as 64 hex characters or base64 (openssl rand -hex 32). Required with TIKTOK_APP_KEY."},
+	{Name: envPublicURL,
+		Description: "Address TikTok and sellers reach this service at, e.g. https://tiktokb1.example.com; webhooks go to /webhooks/tiktok. Required with TIKTOK_APP_KEY."},
 	{Name: envSAPServiceLayer,
 		Description: "SAP Business One Service Layer address, e.g. https://sap:50000/b1s/v1. Leave all four SAP connection settings unset to run without SAP."},
 	{Name: envSAPCompanyDB,
@@ -103,6 +129,20 @@ var variables = []Var{
 		Description: "PEM file with the CA certificate the Service Layer's certificate is signed with (for self-signed setups)."},
 	{Name: envSAPTLSInsecure, Default: "false",
 		Description: "Set to true to skip checking the Service Layer's certificate. For testing only."},
+	{Name: envSAPMaxConcurrent, Default: "4",
+		Description: "Cap on concurrent SAP Service Layer requests across all processes (1 to 100). SAP copes best with few per company."},
+	{Name: envSAPPriorityReserved, Default: "1",
+		Description: "Slots of SAPB1_MAX_CONCURRENT kept free for cancellations (0 to SAPB1_MAX_CONCURRENT - 1)."},
+	{Name: envSAPRequestsPerSecond, Default: "10",
+		Description: "Service Layer requests that may start per second across all processes (0.1 to 1000)."},
+	{Name: envSAPRequestTimeout, Default: "60s",
+		Description: "Service Layer request timeout (5s to 10m). A stopped process's slots free themselves 30s after it."},
+	{Name: envSAPSlowRequest, Default: "10s",
+		Description: "Answers slower than this halve the concurrency cap for a while (100ms to 10m, below SAPB1_REQUEST_TIMEOUT)."},
+	{Name: envSAPBreakerFailures, Default: "5",
+		Description: "Requests in a row without an answer from SAP that pause all requests for SAPB1_BREAKER_COOLDOWN (1 to 1000)."},
+	{Name: envSAPBreakerCooldown, Default: "30s",
+		Description: "How long requests pause once SAP looks down, before one probe request is let through (1s to 1h)."},
 }
 
 // Variables describes every environment variable Load reads, in the order of

@@ -9,6 +9,94 @@ import (
 	"time"
 )
 
+// The state of each authorisation link handed out (/oauth/tiktok/start); the callback accepts it once, before it expires.
+type IntegrationOauthState struct {
+	// 32 random bytes, hex: ties TikTok's callback to a link this service handed out.
+	State     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// When a callback used the state; a state is accepted once.
+	UsedAt *time.Time
+}
+
+// The shared state of the SAP Service Layer governor: its limits (written by each process at start from SAPB1_* settings), the adaptive cap, the request-rate bucket and the circuit breaker. Exactly one row.
+type IntegrationSapb1Governor struct {
+	ID int16
+	// Configured cap on concurrent Service Layer requests across all processes (SAPB1_MAX_CONCURRENT).
+	MaxConcurrent int32
+	// Slots the normal lane leaves free for the priority lane (cancellations) (SAPB1_PRIORITY_RESERVED).
+	PriorityReserved int32
+	// The cap in force now: halved when SAP shows stress (slow answers, 502s, timeouts, server errors), raised by one per window of good answers; between priority_reserved + 1 and max_concurrent.
+	EffectiveCap int32
+	// Requests per second the bucket refills with (SAPB1_REQUESTS_PER_SECOND).
+	RatePerSecond float64
+	// Bucket size: requests that may start back to back after a quiet spell.
+	Burst float64
+	// Tokens in the bucket at tokens_at; one request takes one. The priority lane may borrow one (down to -1).
+	Tokens   float64
+	TokensAt time.Time
+	// Good answers counted since the cap last changed; reaching effective_cap raises the cap by one.
+	GoodOutcomes int32
+	CapChangedAt time.Time
+	// When the cap was last halved. A bad answer to a request started before it belongs to that window and halves nothing more.
+	CapDecreasedAt *time.Time
+	// Moving average of Service Layer latency (weight 0.2 for the newest answer); used to suggest when to retry.
+	AvgLatencyMs float64
+	// closed (requests flow); open (SAP looks down: nothing is sent until the cool-down ends); half_open (one probe request is out; its answer closes or reopens the breaker).
+	BreakerState    string
+	BreakerOpenedAt *time.Time
+	// While half_open: the acquisition (sapb1_slot.holder) that carries the probe request.
+	ProbeHolder *string
+	// While half_open: the probe's lease; past it, another request may probe.
+	ProbeUntil *time.Time
+	// Requests in a row that got no answer from SAP (unreachable, timeout, 502).
+	ConsecutiveFailures int32
+	// Why the cap or the breaker last changed, for people.
+	Reason    string
+	ChangedAt time.Time
+	// The process (host, pid) that last wrote the limits.
+	ConfiguredBy string
+	ConfiguredAt time.Time
+}
+
+// One row per permitted concurrent Service Layer request. A slot is in use while it has a holder and its lease has not run out; a killed process's slots free themselves when their lease ends.
+type IntegrationSapb1Slot struct {
+	SlotNo int32
+	// Random token of one acquisition; only that acquisition can renew or release the slot.
+	Holder *string
+	// Which process holds the slot (host, pid), for people.
+	HolderInfo *string
+	// normal, or priority (cancellations).
+	Lane       *string
+	AcquiredAt *time.Time
+	// The slot frees itself at this time unless renewed: the Service Layer request timeout plus a margin after acquisition.
+	LeaseUntil *time.Time
+}
+
+// One row per seller authorisation of the app (TikTok's open_id): its tokens, encrypted, and whether it still works. One authorisation covers one or more shops (tiktok.shop).
+type IntegrationTiktokAuthorization struct {
+	// TikTok's id of the authorising seller account, from the token answer.
+	OpenID           string
+	SellerName       string
+	SellerBaseRegion string
+	// TikTok's user_type: 0 seller, 1 creator.
+	UserType int32
+	// The API packages the seller granted (granted_scopes of the token answer).
+	GrantedScopes []string
+	// Access token, AES-256-GCM with TIKTOKB1_TOKEN_KEY: one key-version byte, the 12-byte nonce, then the ciphertext. Never stored in clear.
+	AccessTokenEnc []byte
+	// When TikTok stops accepting the access token; it is refreshed TIKTOK_TOKEN_REFRESH_AHEAD before.
+	AccessExpiresAt time.Time
+	// Refresh token, encrypted like access_token_enc. TikTok rotates it on every refresh; both are saved together.
+	RefreshTokenEnc []byte
+	// When the refresh token expires; after it only a new authorisation by the seller helps.
+	RefreshExpiresAt time.Time
+	// active; reauthorize (TikTok refused the refresh token: the seller must authorise again); deauthorized (every shop of it was deauthorised).
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 // Records that cannot flow, with an owner team and a retry path. One live row per kind and entity.
 type OpsException struct {
 	ID int64
@@ -82,4 +170,50 @@ type ReportSyncLag struct {
 	Lag           int32
 	LastFailureAt interface{}
 	Running       int64
+}
+
+// TikTok shops onboarded through the seller's authorisation (/oauth/tiktok/start), as TikTok lists them.
+type TiktokShop struct {
+	// TikTok's shop id (18-19 digits, kept as text).
+	ID string
+	// The authorisation whose tokens act for this shop (integration.tiktok_authorization).
+	OpenID string
+	Name   string
+	Region string
+	// LOCAL or CROSS_BORDER.
+	SellerType string
+	// TikTok's shop_cipher, sent with every shop-scoped API call. Not a credential.
+	Cipher string
+	// TikTok's short shop code, as shown in Seller Center.
+	Code string
+	// active, or deauthorized (the seller removed the app: webhook 6); its flows stop until it is authorised again.
+	Status string
+	// When the shop was last authorised (onboarded or re-authorised).
+	AuthorizedAt   time.Time
+	DeauthorizedAt *time.Time
+	UpdatedAt      time.Time
+}
+
+// Every webhook TikTok delivered with a valid signature, stored before anything acts on it. A redelivery (same tts_notification_id) is acknowledged, not stored again.
+type TiktokWebhookEvent struct {
+	ID int64
+	// TikTok's tts_notification_id; TikTok redelivers with the same id.
+	NotificationID string
+	// TikTok's webhook type: 1 order status, 3 address, 5 product status, 6 deauthorisation, 7 authorisation expiring, 11 cancellation, 12 return, ...
+	Type   int32
+	ShopID *string
+	// TikTok's timestamp of the payload (when TikTok sent it), UTC; null when absent.
+	EventTime *time.Time
+	// When this service received and stored it.
+	ReceivedAt time.Time
+	// The exact bytes received (what the signature covers).
+	Body []byte
+	// The body as jsonb for queries; null only when Postgres cannot hold it as jsonb (a \u0000 escape or invalid UTF-8). body always has it.
+	BodyJson []byte
+	// SHA-256 of body.
+	BodySha256 []byte
+	// When the process_tiktok_webhook job finished with it (acted, or found nothing to do, or failed for good); null while pending.
+	ProcessedAt *time.Time
+	// Why processing failed: the last error of a retry, or the permanent error of a processed event.
+	ProcessError *string
 }

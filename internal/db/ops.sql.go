@@ -378,6 +378,71 @@ func (q *Queries) ResolveException(ctx context.Context, arg ResolveExceptionPara
 	return i, err
 }
 
+const resolveShopExceptions = `-- name: ResolveShopExceptions :many
+UPDATE ops.exception
+SET status = 'resolved', resolved_at = now(), resolved_by = $1::text, resolution = $2::text
+WHERE status <> 'resolved'
+  AND kind = ANY ($3::text[])
+  AND shop_id = ANY ($4::text[])
+RETURNING id, kind, owner_team, severity, shop_id, order_id, sku, item_code, doc_type, doc_entry, message, details, status, first_seen_at, last_seen_at, occurrences, resolved_at, resolved_by, resolution
+`
+
+type ResolveShopExceptionsParams struct {
+	ResolvedBy string
+	Resolution string
+	Kinds      []string
+	ShopIds    []string
+}
+
+// Resolves the live exceptions of the given kinds for the given shops, when
+// their cause cleared (e.g. the shop was authorised again). Ignored ones are
+// resolved too: the cause is gone, and a recurrence must open a new row
+// rather than count on an ignored one.
+func (q *Queries) ResolveShopExceptions(ctx context.Context, arg ResolveShopExceptionsParams) ([]OpsException, error) {
+	rows, err := q.db.Query(ctx, resolveShopExceptions,
+		arg.ResolvedBy,
+		arg.Resolution,
+		arg.Kinds,
+		arg.ShopIds,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OpsException{}
+	for rows.Next() {
+		var i OpsException
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.OwnerTeam,
+			&i.Severity,
+			&i.ShopID,
+			&i.OrderID,
+			&i.Sku,
+			&i.ItemCode,
+			&i.DocType,
+			&i.DocEntry,
+			&i.Message,
+			&i.Details,
+			&i.Status,
+			&i.FirstSeenAt,
+			&i.LastSeenAt,
+			&i.Occurrences,
+			&i.ResolvedAt,
+			&i.ResolvedBy,
+			&i.Resolution,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const startSyncRun = `-- name: StartSyncRun :one
 INSERT INTO ops.sync_run (flow, scope) VALUES ($1, $2)
 RETURNING id, flow, scope, started_at, finished_at, watermark, counts, error

@@ -21,7 +21,13 @@ type Metrics struct {
 	HTTPRequests *prometheus.CounterVec
 	Jobs         *prometheus.CounterVec
 	JobDuration  *prometheus.HistogramVec
+	// TikTokWebhooks counts webhook deliveries by outcome: stored,
+	// duplicate, bad_signature, malformed, too_large, error.
+	TikTokWebhooks *prometheus.CounterVec
 }
+
+// TikTokWebhookOutcomes are the outcome labels of TikTokWebhooks.
+var TikTokWebhookOutcomes = []string{"stored", "duplicate", "bad_signature", "malformed", "too_large", "error"}
 
 // New registers the standard collectors and the app's instruments.
 func New(version string) *Metrics {
@@ -41,6 +47,13 @@ func New(version string) *Metrics {
 			Help:    "Time spent working River jobs, by kind and queue.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 4, 8), // 5 ms .. 82 s
 		}, []string{"kind", "queue"}),
+		TikTokWebhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiktokb1_tiktok_webhooks_total",
+			Help: "TikTok webhook deliveries received, by outcome: stored, duplicate (acknowledged, not stored again), bad_signature, malformed, too_large, error.",
+		}, []string{"outcome"}),
+	}
+	for _, o := range TikTokWebhookOutcomes {
+		m.TikTokWebhooks.WithLabelValues(o) // export every outcome from 0
 	}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "tiktokb1_build_info",
@@ -51,7 +64,7 @@ func New(version string) *Metrics {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		buildInfo, m.HTTPRequests, m.Jobs, m.JobDuration,
+		buildInfo, m.HTTPRequests, m.Jobs, m.JobDuration, m.TikTokWebhooks,
 	)
 	return m
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/tiktokb1/tiktokb1/internal/config"
 	"github.com/tiktokb1/tiktokb1/internal/localpg"
 	"github.com/tiktokb1/tiktokb1/internal/metrics"
+	"github.com/tiktokb1/tiktokb1/internal/shops"
+	"github.com/tiktokb1/tiktokb1/internal/tiktok"
 	"github.com/tiktokb1/tiktokb1/internal/web"
 	"github.com/tiktokb1/tiktokb1/jobs"
 	"github.com/tiktokb1/tiktokb1/migrations"
@@ -81,11 +83,33 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 	m.WatchPool(pool)
 	m.WatchExceptions(pool)
 
-	client, err := NewRiverClient(pool, cfg, logger)
+	tt, err := newTikTok(cfg, pool)
+	if err != nil {
+		return err
+	}
+	deps := jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention}
+	if tt != nil {
+		deps.TikTok, deps.Shops, deps.TikTokWebhookURL = tt.api, tt.store, cfg.Server.PublicURL+"/webhooks/tiktok"
+	}
+	client, err := NewRiverClient(pool, cfg, logger, deps)
 	if err != nil {
 		return err
 	}
 	metrics.WatchRiver(ctx, m, client)
+	var tiktokRoutes *web.TikTok
+	if tt != nil {
+		tiktokRoutes = &web.TikTok{
+			AppKey:    cfg.TikTok.AppKey,
+			AppSecret: cfg.TikTok.AppSecret.Reveal(),
+			Onboarding: shops.NewOnboarding(pool, tt.sealer, tt.api, shops.OnboardingOptions{
+				AuthorizeURL:   cfg.TikTok.AuthorizeURL,
+				ServiceID:      cfg.TikTok.ServiceID,
+				AfterAuthorize: jobs.EnqueueWebhookSubscriptions(client),
+			}),
+			DB:   pool,
+			Jobs: client,
+		}
+	}
 
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(client, nil),
@@ -102,7 +126,7 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 	}
 	srv := &http.Server{
 		Handler: web.NewHandler(web.Options{
-			DB: pool, Metrics: m, RiverUI: ui, Logger: logger.With("component", "web"),
+			DB: pool, Metrics: m, RiverUI: ui, Logger: logger.With("component", "web"), TikTok: tiktokRoutes,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -122,6 +146,12 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("tiktokb1 is serving", "http", "http://"+ln.Addr().String(), "version", buildinfo.String(),
 		"healthz", "/healthz", "metrics", "/metrics", "river_ui", "/riverui/")
+	if tt != nil {
+		logger.Info("TikTok Shop is configured", "onboarding", cfg.Server.PublicURL+"/oauth/tiktok/start",
+			"oauth_callback", cfg.Server.PublicURL+"/oauth/tiktok/callback", "webhooks", deps.TikTokWebhookURL)
+	} else {
+		logger.Info("TikTok Shop is not configured (TIKTOK_APP_KEY unset): no onboarding, webhooks or TikTok jobs")
+	}
 
 	var runErr error
 	select {
@@ -152,16 +182,48 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 
 // NewRiverClient builds the River client with the queues, workers and
 // periodic jobs of this build.
-func NewRiverClient(pool *pgxpool.Pool, cfg *config.Config, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+func NewRiverClient(pool *pgxpool.Pool, cfg *config.Config, logger *slog.Logger, deps jobs.Deps) (*river.Client[pgx.Tx], error) {
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:       logger.With("component", "river"),
 		Schema:       migrations.RiverSchema,
 		Queues:       jobs.Queues(cfg.Workers.ByQueue()),
-		Workers:      jobs.Workers(jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention}),
-		PeriodicJobs: jobs.Periodic(),
+		Workers:      jobs.Workers(deps),
+		PeriodicJobs: jobs.Periodic(deps),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return client, nil
+}
+
+// tiktokParts are the TikTok Shop pieces of a configured process.
+type tiktokParts struct {
+	sealer *shops.Sealer
+	store  *shops.Store
+	api    *tiktok.Client // uses store for the shops' tokens
+}
+
+// newTikTok builds the TikTok client and the token store; nil when TikTok is
+// not configured. The store refreshes through a client of its own, since the
+// API client asks the store for tokens.
+func newTikTok(cfg *config.Config, pool *pgxpool.Pool) (*tiktokParts, error) {
+	if !cfg.TikTok.Enabled() {
+		return nil, nil
+	}
+	sealer, err := shops.NewSealer([]byte(cfg.TikTok.TokenKey.Reveal()))
+	if err != nil {
+		return nil, err
+	}
+	tcfg := tiktok.Config{
+		AppKey:    cfg.TikTok.AppKey,
+		AppSecret: cfg.TikTok.AppSecret.Reveal(),
+		APIURL:    cfg.TikTok.APIURL,
+		AuthURL:   cfg.TikTok.AuthURL,
+	}
+	store := shops.NewStore(pool, sealer, tiktok.New(tcfg), shops.StoreOptions{
+		RefreshAhead:  cfg.TikTok.TokenRefreshAhead,
+		OnboardingURL: cfg.Server.PublicURL + "/oauth/tiktok/start",
+	})
+	tcfg.Tokens = store
+	return &tiktokParts{sealer: sealer, store: store, api: tiktok.New(tcfg)}, nil
 }

@@ -1,5 +1,6 @@
-// Package web is tiktokb1's HTTP surface: health, metrics and the River UI
-// today; webhooks, the OAuth callback and the ops pages as the flows arrive.
+// Package web is tiktokb1's HTTP surface: health, metrics, the River UI, and
+// with TikTok configured its OAuth routes and webhook endpoint; the ops pages
+// as the flows arrive.
 package web
 
 import (
@@ -29,6 +30,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// HealthTimeout bounds the database check; default 2 s.
 	HealthTimeout time.Duration
+	// TikTok serves the TikTok Shop routes when set (TikTok configured).
+	TikTok *TikTok
 }
 
 // NewHandler returns the service's routes.
@@ -48,6 +51,9 @@ func NewHandler(opts Options) http.Handler {
 	if opts.RiverUI != nil {
 		route("/riverui/", "riverui", opts.RiverUI)
 		mux.Handle("GET /riverui", http.RedirectHandler("/riverui/", http.StatusMovedPermanently))
+	}
+	if opts.TikTok != nil {
+		opts.tiktokRoutes(route)
 	}
 	mux.Handle("GET /{$}", http.RedirectHandler("/riverui/", http.StatusFound))
 	return mux
