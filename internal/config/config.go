@@ -17,14 +17,18 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tiktokb1/tiktokb1/internal/tiktok"
 )
 
 // Log formats accepted in TIKTOKB1_LOG_FORMAT.
@@ -157,6 +161,12 @@ type TikTok struct {
 	// TokenRefreshAhead is how long before its expiry an access token is
 	// refreshed (TIKTOK_TOKEN_REFRESH_AHEAD, default 24h, 30m to 72h).
 	TokenRefreshAhead time.Duration
+	// RateLimit is this service's request rate per shop and endpoint, per
+	// second (TIKTOK_RATE_LIMIT, default 10, 0.1 to 1000).
+	RateLimit float64
+	// RateLimits overrides RateLimit by endpoint name (TIKTOK_RATE_LIMITS,
+	// default none), e.g. {"orders_search": 5}.
+	RateLimits map[string]float64
 	// TokenKey holds the 32 bytes (decoded, not the hex or base64 text) of the
 	// AES-256 key the TikTok tokens are encrypted with in Postgres
 	// (TIKTOKB1_TOKEN_KEY or TIKTOKB1_TOKEN_KEY_FILE, default unset; required
@@ -297,6 +307,8 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	c.TikTok.AuthorizeURL = l.httpURL(envTikTokAuthorizeURL, "https://services.tiktokshop.com/open/authorize")
 	c.TikTok.ServiceID = l.value(envTikTokServiceID)
 	c.TikTok.TokenRefreshAhead = l.duration(envTikTokRefreshAhead, 30*time.Minute, 72*time.Hour, "30m to 72h, e.g. 24h")
+	c.TikTok.RateLimit = l.rate(envTikTokRateLimit, l.value(envTikTokRateLimit))
+	c.TikTok.RateLimits = l.rateLimits(envTikTokRateLimits)
 	tokenKey := l.secret(envTokenKey, tokenKeyExpected, validTokenKey)
 	if key, err := DecodeTokenKey(tokenKey.Reveal()); err == nil {
 		c.TikTok.TokenKey = NewSecret(string(key))
@@ -546,6 +558,48 @@ func (l *loader) duration(name string, lo, hi time.Duration, expected string) ti
 		return 0
 	}
 	return d
+}
+
+// rate reads a requests-per-second value from 0.1 to 1000.
+func (l *loader) rate(name, s string) float64 {
+	r, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(r) || r < 0.1 || r > 1000 {
+		l.addf(name, "%q is not a rate; expected requests per second from 0.1 to 1000, e.g. 10", s)
+		return 0
+	}
+	return r
+}
+
+// rateLimits reads endpoint=rate pairs, naming only endpoints the TikTok
+// client calls.
+func (l *loader) rateLimits(name string) map[string]float64 {
+	s := l.value(name)
+	if s == "" {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, e := range tiktok.Endpoints {
+		known[e.Name] = true
+	}
+	out := map[string]float64{}
+	for _, pair := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok {
+			l.addf(name, "%q is not endpoint=rate; expected e.g. orders_search=5,inventory_update=20", pair)
+			return nil
+		}
+		if !known[k] {
+			names := slices.Sorted(maps.Keys(known))
+			l.addf(name, "unknown endpoint %q; expected one of %s", k, strings.Join(names, ", "))
+			return nil
+		}
+		r := l.rate(name, v)
+		if r == 0 {
+			return nil
+		}
+		out[k] = r
+	}
+	return out
 }
 
 func (l *loader) hostPort(name string) string {

@@ -99,6 +99,7 @@ func defaultConfig() Config {
 			AuthURL:           "https://auth.tiktok-shops.com",
 			AuthorizeURL:      "https://services.tiktokshop.com/open/authorize",
 			TokenRefreshAhead: 24 * time.Hour,
+			RateLimit:         10,
 		},
 		Governor: defaultGovernor,
 	}
@@ -297,6 +298,7 @@ func TestLoadAllSet(t *testing.T) {
 			AuthorizeURL:      "https://services.us.tiktokshop.com/open/authorize",
 			ServiceID:         "7310000000000000001",
 			TokenRefreshAhead: 72 * time.Hour,
+			RateLimit:         10,
 		},
 		SAPB1: SAPB1{
 			ServiceLayerURL:       "https://sap:50000/b1s/v1",
@@ -413,6 +415,16 @@ func TestLoadInvalid(t *testing.T) {
 			[]string{`TIKTOKB1_HTTP_ADDR: "localhost:http" has no valid port; expected a port number 0 to 65535, e.g. 127.0.0.1:8080`}},
 		{"HTTP address with port out of range", map[string]string{envHTTPAddr: ":65536"},
 			[]string{`TIKTOKB1_HTTP_ADDR: ":65536" has no valid port; expected a port number 0 to 65535, e.g. 127.0.0.1:8080`}},
+		{"TikTok rate not a number", map[string]string{envTikTokRateLimit: "fast"},
+			[]string{`TIKTOK_RATE_LIMIT: "fast" is not a rate; expected requests per second from 0.1 to 1000, e.g. 10`}},
+		{"TikTok rate zero", map[string]string{envTikTokRateLimit: "0"},
+			[]string{`TIKTOK_RATE_LIMIT: "0" is not a rate; expected requests per second from 0.1 to 1000, e.g. 10`}},
+		{"TikTok rate limits without =", map[string]string{envTikTokRateLimits: "orders_search:5"},
+			[]string{`TIKTOK_RATE_LIMITS: "orders_search:5" is not endpoint=rate; expected e.g. orders_search=5,inventory_update=20`}},
+		{"TikTok rate limits for an unknown endpoint", map[string]string{envTikTokRateLimits: "orders=5"},
+			[]string{`TIKTOK_RATE_LIMITS: unknown endpoint "orders"; expected one of authorized_shops, cancellations_search, inventory_search, inventory_update, orders_detail, orders_search, products_search, warehouses, webhooks_delete, webhooks_get, webhooks_update`}},
+		{"TikTok rate limits with a bad rate", map[string]string{envTikTokRateLimits: "orders_search=5,inventory_update=-1"},
+			[]string{`TIKTOK_RATE_LIMITS: "-1" is not a rate; expected requests per second from 0.1 to 1000, e.g. 10`}},
 		{"log level", map[string]string{envLogLevel: "verbose"},
 			[]string{`TIKTOKB1_LOG_LEVEL: "verbose" is not a log level; expected debug, info, warn or error`}},
 		{"log format", map[string]string{envLogFormat: "xml"},
@@ -689,6 +701,16 @@ func TestLoadSecretFiles(t *testing.T) {
 				t.Errorf("error shows the secret:\n%v", err)
 			}
 		})
+	}
+}
+
+func TestTikTokRateLimits(t *testing.T) {
+	cfg, err := Load(env(map[string]string{envTikTokRateLimit: "2.5", envTikTokRateLimits: "orders_search=5, inventory_update=20"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TikTok.RateLimit != 2.5 || cfg.TikTok.RateLimits["orders_search"] != 5 || cfg.TikTok.RateLimits["inventory_update"] != 20 || len(cfg.TikTok.RateLimits) != 2 {
+		t.Fatalf("rate %v, limits %v", cfg.TikTok.RateLimit, cfg.TikTok.RateLimits)
 	}
 }
 

@@ -27,6 +27,8 @@ const (
 	envTikTokAuthorizeURL = "TIKTOK_AUTHORIZE_URL"
 	envTikTokServiceID    = "TIKTOK_SERVICE_ID"
 	envTikTokRefreshAhead = "TIKTOK_TOKEN_REFRESH_AHEAD"
+	envTikTokRateLimit    = "TIKTOK_RATE_LIMIT"
+	envTikTokRateLimits   = "TIKTOK_RATE_LIMITS"
 	envTokenKey           = "TIKTOKB1_TOKEN_KEY"
 	envPublicURL          = "TIKTOKB1_PUBLIC_URL"
 	envSAPServiceLayer    = "SAPB1_SERVICE_LAYER_URL"
@@ -111,6 +113,10 @@ var variables = []Var{
 		Description: "Service id of the app in TikTok Shop Partner Center, for the authorisation link. Required with TIKTOK_APP_KEY."},
 	{Name: envTikTokRefreshAhead, Default: "24h",
 		Description: "Refresh a TikTok access token when it expires within this (30m to 72h)."},
+	{Name: envTikTokRateLimit, Default: "10",
+		Description: "Requests per second this service sends per shop and TikTok endpoint (0.1 to 1000); a job over it snoozes instead of waiting."},
+	{Name: envTikTokRateLimits,
+		Description: "Per-endpoint exceptions to TIKTOK_RATE_LIMIT, e.g. orders_search=5,inventory_update=20 (names: tiktokb1's endpoint table)."},
 	{Name: envTokenKey, Secret: true,
 		Description: "Key the TikTok tokens are encrypted with in Postgres: 32 bytes as 64 hex characters or base64 (openssl rand -hex 32). Required with TIKTOK_APP_KEY."},
 	{Name: envPublicURL,

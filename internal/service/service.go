@@ -215,10 +215,12 @@ func newTikTok(cfg *config.Config, pool *pgxpool.Pool) (*tiktokParts, error) {
 		return nil, err
 	}
 	tcfg := tiktok.Config{
-		AppKey:    cfg.TikTok.AppKey,
-		AppSecret: cfg.TikTok.AppSecret.Reveal(),
-		APIURL:    cfg.TikTok.APIURL,
-		AuthURL:   cfg.TikTok.AuthURL,
+		AppKey:     cfg.TikTok.AppKey,
+		AppSecret:  cfg.TikTok.AppSecret.Reveal(),
+		APIURL:     cfg.TikTok.APIURL,
+		AuthURL:    cfg.TikTok.AuthURL,
+		RateLimit:  cfg.TikTok.RateLimit,
+		RateLimits: cfg.TikTok.RateLimits,
 	}
 	store := shops.NewStore(pool, sealer, tiktok.New(tcfg), shops.StoreOptions{
 		RefreshAhead:  cfg.TikTok.TokenRefreshAhead,
