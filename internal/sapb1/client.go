@@ -59,8 +59,10 @@ type Outcome struct {
 	Latency time.Duration
 	// Status is the HTTP status; 0 when no answer came.
 	Status int
-	// Timeout is true when no answer came in time.
-	Timeout bool
+	// Err is the transport error when no (whole) answer came.
+	Err error
+	// NotSent is true when the request never left (it could not be built).
+	NotSent bool
 }
 
 type priorityKey struct{}
@@ -188,7 +190,7 @@ func (c *Client) send(ctx context.Context, r request, s *session) (*response, er
 	if payload == nil && r.body != nil {
 		var err error
 		if payload, err = json.Marshal(r.body); err != nil {
-			done(Outcome{})
+			done(Outcome{NotSent: true})
 			return nil, fmt.Errorf("sapb1 %s: encoding the request: %w", r.op, err)
 		}
 		ctype = "application/json"
@@ -204,7 +206,7 @@ func (c *Client) send(ctx context.Context, r request, s *session) (*response, er
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(rctx, r.method, u, body)
 	if err != nil {
-		done(Outcome{})
+		done(Outcome{NotSent: true})
 		return nil, fmt.Errorf("sapb1 %s: %w", r.op, err)
 	}
 	for k, v := range r.headers {
@@ -222,7 +224,7 @@ func (c *Client) send(ctx context.Context, r request, s *session) (*response, er
 	hresp, err := c.http.Do(hreq)
 	if err != nil {
 		timeout := isTimeout(err)
-		done(Outcome{Latency: time.Since(start), Timeout: timeout})
+		done(Outcome{Latency: time.Since(start), Err: err})
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("sapb1 %s: %w", r.op, ctx.Err())
 		}
@@ -233,7 +235,7 @@ func (c *Client) send(ctx context.Context, r request, s *session) (*response, er
 	}
 	defer hresp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(hresp.Body, 256<<20))
-	done(Outcome{Latency: time.Since(start), Status: hresp.StatusCode, Timeout: err != nil && isTimeout(err)})
+	done(Outcome{Latency: time.Since(start), Status: hresp.StatusCode, Err: err})
 	if err != nil {
 		if r.method != http.MethodGet {
 			return nil, fmt.Errorf("sapb1 %s: answer cut off: %w", r.op, ErrUnknownOutcome)

@@ -22,6 +22,8 @@ import (
 	"github.com/tiktokb1/tiktokb1/internal/config"
 	"github.com/tiktokb1/tiktokb1/internal/localpg"
 	"github.com/tiktokb1/tiktokb1/internal/metrics"
+	"github.com/tiktokb1/tiktokb1/internal/sapb1"
+	"github.com/tiktokb1/tiktokb1/internal/sapb1/governor"
 	"github.com/tiktokb1/tiktokb1/internal/shops"
 	"github.com/tiktokb1/tiktokb1/internal/tiktok"
 	"github.com/tiktokb1/tiktokb1/internal/web"
@@ -86,6 +88,21 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 	tt, err := newTikTok(cfg, pool)
 	if err != nil {
 		return err
+	}
+	sap, err := newSAP(ctx, cfg, pool, m)
+	if err != nil {
+		return err
+	}
+	if sap != nil {
+		// Logging out frees the Service Layer session (and its licence)
+		// instead of leaving it to time out.
+		defer func() {
+			logoutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := sap.Close(logoutCtx); err != nil {
+				logger.Warn("SAP Service Layer logout failed; the session will time out by itself", "err", err)
+			}
+		}()
 	}
 	deps := jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention}
 	if tt != nil {
@@ -228,4 +245,29 @@ func newTikTok(cfg *config.Config, pool *pgxpool.Pool) (*tiktokParts, error) {
 	})
 	tcfg.Tokens = store
 	return &tiktokParts{sealer: sealer, store: store, api: tiktok.New(tcfg)}, nil
+}
+
+// newSAP builds the Service Layer client behind the governor; nil when SAP
+// is not configured.
+func newSAP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, m *metrics.Metrics) (*sapb1.Client, error) {
+	if !cfg.SAPB1.Enabled() {
+		return nil, nil
+	}
+	g, err := governor.New(ctx, pool, governor.FromSettings(cfg.Governor))
+	if err != nil {
+		return nil, err
+	}
+	if err := g.Register(m.Registry); err != nil {
+		return nil, fmt.Errorf("governor metrics: %w", err)
+	}
+	return sapb1.New(sapb1.Config{
+		BaseURL:            cfg.SAPB1.ServiceLayerURL,
+		CompanyDB:          cfg.SAPB1.CompanyDB,
+		User:               cfg.SAPB1.User,
+		Password:           cfg.SAPB1.Password.Reveal(),
+		CAFile:             cfg.SAPB1.TLSCAFile,
+		InsecureSkipVerify: cfg.SAPB1.TLSInsecureSkipVerify,
+		RequestTimeout:     cfg.Governor.RequestTimeout,
+		Gate:               g,
+	})
 }
