@@ -30,7 +30,7 @@ var commands = []command{
 	{"serve", "run the service: HTTP (health, metrics, River UI) and the River workers", runServe},
 	{"migrate", "bring the database schema up to date, roll it back, or show its status", runMigrate},
 	{"local-db", "print the URL of the local Postgres used when DATABASE_URL is unset, or stop it", runLocalDB},
-	{"sim", "run a simulator of an outside system (TikTok Shop) for tests, the demo and rehearsals", runSim},
+	{"sim", "run a simulator of an outside system (TikTok Shop, SAP Business One) for tests, the demo and rehearsals", runSim},
 	{"version", "print the version of this build", runVersion},
 }
 

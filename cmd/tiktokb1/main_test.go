@@ -69,7 +69,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"help"}, {"serve", "--help"}, {"migrate", "--help"}, {"migrate", "up", "--help"},
 		{"version", "--help"}, {"help", "migrate"}, {"serve", "-h"}, {"local-db", "--help"},
-		{"sim", "--help"}, {"sim", "tiktok", "--help"},
+		{"sim", "--help"}, {"sim", "tiktok", "--help"}, {"sim", "sapb1", "--help"},
 	} {
 		r := tiktokb1(t, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: tiktokb1") {

@@ -20,6 +20,7 @@ var simulators = []struct {
 	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }{
 	{"tiktok", "TikTok Shop: the API, the token paths, signed webhooks, and a control API under /_sim/", runSimTikTok},
+	{"sapb1", "SAP Business One: the Service Layer (company kept in Postgres) and a control API under /_sim/", runSimSAPB1},
 }
 
 const simUsage = `sim SIMULATOR [flags]
