@@ -154,7 +154,16 @@ func decodeBatch(contentType string, body []byte) ([][]BatchResult, error) {
 }
 
 func readBatchResponse(r io.Reader) (BatchResult, error) {
-	resp, err := http.ReadResponse(bufio.NewReader(r), nil)
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return BatchResult{}, fmt.Errorf("sapb1 batch: %w", err)
+	}
+	// The CRLF before a boundary belongs to the boundary, so a bodiless
+	// answer can arrive without the blank line that ends its headers.
+	if !bytes.Contains(raw, []byte("\r\n\r\n")) {
+		raw = append(raw, "\r\n"...)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
 	if err != nil {
 		return BatchResult{}, fmt.Errorf("sapb1 batch: an answer part is not an HTTP response: %w", err)
 	}

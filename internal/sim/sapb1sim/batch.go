@@ -300,7 +300,8 @@ func writePart(out *bytes.Buffer, boundary, contentID string, resp *slResp) {
 	}
 	out.WriteString("\r\n")
 	out.Write(resp.body)
-	if len(resp.body) > 0 {
-		out.WriteString("\r\n")
-	}
+	// The CRLF before the next boundary belongs to the boundary: without
+	// this one, an answer with no body would lose the blank line that ends
+	// its headers.
+	out.WriteString("\r\n")
 }
