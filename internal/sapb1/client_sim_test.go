@@ -30,7 +30,7 @@ type sandbox struct {
 
 // newSandbox starts a simulated company with one warehouse, a customer, the
 // order UDF and items A1 (100 in stock) and B2 (5 in stock).
-func newSandbox(t *testing.T, opts sapb1sim.Options, cfg sapb1.Config) *sandbox {
+func newSandbox(t testing.TB, opts sapb1sim.Options, cfg sapb1.Config) *sandbox {
 	t.Helper()
 	ctx := context.Background()
 	b := make([]byte, 4)
@@ -68,7 +68,7 @@ func newSandbox(t *testing.T, opts sapb1sim.Options, cfg sapb1.Config) *sandbox 
 	return s
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
