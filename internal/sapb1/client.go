@@ -279,7 +279,7 @@ func (c *Client) login(ctx context.Context) (*session, error) {
 	resp, err := c.send(ctx, request{op: "login", method: http.MethodPost, path: "Login", body: body}, nil)
 	if err != nil {
 		if errors.Is(err, ErrUnknownOutcome) {
-			return nil, fmt.Errorf("sapb1 login: no answer from the Service Layer at %s", c.base.Host)
+			return nil, fmt.Errorf("sapb1 login: no answer from the Service Layer at %s: %w", c.base.Host, err)
 		}
 		return nil, err
 	}
@@ -372,6 +372,13 @@ func isTimeout(err error) bool {
 func sentBody(err error) bool {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	// A certificate refused during the handshake: nothing was sent.
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	if errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &hostname) {
 		return false
 	}
 	var dns *net.DNSError
