@@ -117,7 +117,7 @@ func postOrders(t *testing.T) {
 		wg.Go(func() {
 			for i := range items {
 				doc := sapb1.Document{CardCode: "C1", DocDate: time.Now().Format("2006-01-02"), DocDueDate: time.Now().Format("2006-01-02"),
-					UDF: sapb1.UDFs{"U_TikTokOrderId": fmt.Sprintf("5764614130%08d", i)},
+					UDF:   sapb1.UDFs{"U_TikTokOrderId": fmt.Sprintf("5764614130%08d", i)},
 					Lines: []sapb1.DocumentLine{{ItemCode: "A1", Quantity: &sapb1.Num{Decimal: decimal.NewFromInt(1)}, WarehouseCode: "01"}}}
 				for {
 					_, err := client.Create(ctx, sapb1.Orders, doc)
