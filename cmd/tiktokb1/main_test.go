@@ -70,6 +70,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"--help"}, {"help"}, {"serve", "--help"}, {"migrate", "--help"}, {"migrate", "up", "--help"},
 		{"version", "--help"}, {"help", "migrate"}, {"serve", "-h"}, {"local-db", "--help"},
 		{"sim", "--help"}, {"sim", "tiktok", "--help"}, {"sim", "sapb1", "--help"},
+		{"mapping", "--help"},
 	} {
 		r := tiktokb1(t, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: tiktokb1") {
@@ -312,5 +313,32 @@ func TestSimTikTokServesUntilSIGTERM(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("sim did not stop on SIGTERM")
+	}
+}
+
+func TestMappingImportAndExportFromTheCommandLine(t *testing.T) {
+	env := []string{"DATABASE_URL=" + testdb.NewURL(t)}
+	file := filepath.Join(t.TempDir(), "skus.csv")
+	if err := os.WriteFile(file, []byte("shop_id,seller_sku,item_code\n,MUG-RED,A00001\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := tiktokb1(t, env, "mapping", "import", "skus", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "skus: 1 row(s) added or changed") {
+		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = tiktokb1(t, env, "mapping", "export", "skus")
+	if r.code != 0 || r.stdout != "shop_id,seller_sku,item_code\n,MUG-RED,A00001\n" {
+		t.Fatalf("export: exit %d\n%q%s", r.code, r.stdout, r.stderr)
+	}
+	if err := os.WriteFile(file, []byte("shop_id,seller_sku,item_code\n,MUG-RED,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = tiktokb1(t, env, "mapping", "import", "skus", file)
+	if r.code != 1 || !strings.Contains(r.stderr, "line 2, item_code: required") || !strings.Contains(r.stderr, "nothing imported") {
+		t.Fatalf("bad file: exit %d\n%s", r.code, r.stderr)
+	}
+	r = tiktokb1(t, env, "mapping", "import", "colours", file)
+	if r.code != 2 || !strings.Contains(r.stderr, `unknown kind "colours"`) {
+		t.Fatalf("unknown kind: exit %d\n%s", r.code, r.stderr)
 	}
 }

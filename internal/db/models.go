@@ -7,7 +7,27 @@ package db
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
 )
+
+// A TikTok SKU sold as a bundle: posted as one SAP kit item (sales BOM), or translated to component lines.
+type IntegrationBundle struct {
+	SellerSku   string
+	Mode        string
+	KitItemCode *string
+	UpdatedAt   time.Time
+	UpdatedBy   string
+}
+
+// Components of a bundle in component mode: SAP items, quantity per bundle, and the weight the bundle's price is allocated by (largest remainder, to the cent).
+type IntegrationBundleComponent struct {
+	SellerSku   string
+	ItemCode    string
+	Quantity    decimal.Decimal
+	PriceWeight decimal.Decimal
+}
 
 // The state of each authorisation link handed out (/oauth/tiktok/start); the callback accepts it once, before it expires.
 type IntegrationOauthState struct {
@@ -71,6 +91,57 @@ type IntegrationSapb1Slot struct {
 	AcquiredAt *time.Time
 	// The slot frees itself at this time unless renewed: the Service Layer request timeout plus a margin after acquisition.
 	LeaseUntil *time.Time
+}
+
+// How one TikTok shop posts to SAP: customer, currency, warehouse, shipping, tax, FBT, cut-over and pause switches.
+type IntegrationShopConfig struct {
+	ShopID string
+	// The generic SAP customer (OCRD.CardCode) every order of the shop is posted to.
+	CardCode string
+	Currency string
+	// SAP numbering series of the Sales Orders; null = the default series.
+	Series           *int32
+	DefaultWarehouse string
+	// freight: a document freight line (freight_expense_code); service_item: a line of shipping_item_code; none.
+	ShippingMode       string
+	ShippingItemCode   *string
+	FreightExpenseCode *int32
+	PricesIncludeTax   bool
+	// TikTok collects and remits the sales tax (US marketplace facilitator): lines use exempt_tax_code.
+	TiktokRemitsTax bool
+	ExemptTaxCode   *string
+	// Orders Fulfilled By TikTok never commit SAP stock: skip them, or post them against fbt_warehouse.
+	FbtMode      string
+	FbtWarehouse *string
+	// Orders first seen already IN_TRANSIT or DELIVERED: post them as shipped, or raise an exception.
+	AlreadyShipped string
+	// Orders created before this are never posted (they were keyed into SAP before go-live).
+	CutoverAt time.Time
+	// Wait this long after AWAITING_SHIPMENT before posting (default none).
+	ExtraHold           pgtype.Interval
+	OrdersPaused        bool
+	InventoryPaused     bool
+	CancellationsPaused bool
+	UpdatedAt           time.Time
+	UpdatedBy           string
+}
+
+// TikTok seller SKU → SAP ItemCode. Without a row, a seller SKU maps to the SAP item of the same code when one exists. shop_id empty = every shop.
+type IntegrationSkuMap struct {
+	ShopID    string
+	SellerSku string
+	ItemCode  string
+	UpdatedAt time.Time
+	UpdatedBy string
+}
+
+// The SAP tax code of a shop's lines per buyer region (the region code TikTok sends; empty = any other region).
+type IntegrationTaxCode struct {
+	ShopID    string
+	Region    string
+	TaxCode   string
+	UpdatedAt time.Time
+	UpdatedBy string
 }
 
 // One row per seller authorisation of the app (TikTok's open_id): its tokens, encrypted, and whether it still works. One authorisation covers one or more shops (tiktok.shop).

@@ -1,0 +1,127 @@
+-- Configuration of the orders flow (integration schema), imported and
+-- exported as CSV by `tiktokb1 mapping`. Imports are set-based: one
+-- statement per file, the columns passed as arrays.
+
+-- name: UpsertShopConfigs :execrows
+INSERT INTO integration.shop_config (
+    shop_id, card_code, currency, series, default_warehouse, shipping_mode, shipping_item_code,
+    freight_expense_code, prices_include_tax, tiktok_remits_tax, exempt_tax_code, fbt_mode, fbt_warehouse,
+    already_shipped, cutover_at, extra_hold, orders_paused, inventory_paused, cancellations_paused, updated_by
+)
+SELECT r.shop_id, r.card_code, r.currency, nullif(r.series, 0), r.default_warehouse, r.shipping_mode,
+       nullif(r.shipping_item_code, ''), nullif(r.freight_expense_code, 0), r.prices_include_tax,
+       r.tiktok_remits_tax, nullif(r.exempt_tax_code, ''), r.fbt_mode, nullif(r.fbt_warehouse, ''),
+       r.already_shipped, r.cutover_at, make_interval(secs => r.extra_hold_seconds), r.orders_paused,
+       r.inventory_paused, r.cancellations_paused, @updated_by::text
+FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
+           unnest(@card_codes::text[]) AS card_code,
+           unnest(@currencies::text[]) AS currency,
+           unnest(@series::int[]) AS series,
+           unnest(@default_warehouses::text[]) AS default_warehouse,
+           unnest(@shipping_modes::text[]) AS shipping_mode,
+           unnest(@shipping_item_codes::text[]) AS shipping_item_code,
+           unnest(@freight_expense_codes::int[]) AS freight_expense_code,
+           unnest(@prices_include_tax::boolean[]) AS prices_include_tax,
+           unnest(@tiktok_remits_tax::boolean[]) AS tiktok_remits_tax,
+           unnest(@exempt_tax_codes::text[]) AS exempt_tax_code,
+           unnest(@fbt_modes::text[]) AS fbt_mode,
+           unnest(@fbt_warehouses::text[]) AS fbt_warehouse,
+           unnest(@already_shipped::text[]) AS already_shipped,
+           unnest(@cutover_ats::timestamptz[]) AS cutover_at,
+           unnest(@extra_hold_seconds::float8[]) AS extra_hold_seconds,
+           unnest(@orders_paused::boolean[]) AS orders_paused,
+           unnest(@inventory_paused::boolean[]) AS inventory_paused,
+           unnest(@cancellations_paused::boolean[]) AS cancellations_paused) AS r
+ON CONFLICT (shop_id) DO UPDATE SET
+    card_code = excluded.card_code, currency = excluded.currency, series = excluded.series,
+    default_warehouse = excluded.default_warehouse, shipping_mode = excluded.shipping_mode,
+    shipping_item_code = excluded.shipping_item_code, freight_expense_code = excluded.freight_expense_code,
+    prices_include_tax = excluded.prices_include_tax, tiktok_remits_tax = excluded.tiktok_remits_tax,
+    exempt_tax_code = excluded.exempt_tax_code, fbt_mode = excluded.fbt_mode, fbt_warehouse = excluded.fbt_warehouse,
+    already_shipped = excluded.already_shipped, cutover_at = excluded.cutover_at, extra_hold = excluded.extra_hold,
+    orders_paused = excluded.orders_paused, inventory_paused = excluded.inventory_paused,
+    cancellations_paused = excluded.cancellations_paused, updated_at = now(), updated_by = excluded.updated_by
+WHERE (integration.shop_config.card_code, integration.shop_config.currency, integration.shop_config.series,
+       integration.shop_config.default_warehouse, integration.shop_config.shipping_mode,
+       integration.shop_config.shipping_item_code, integration.shop_config.freight_expense_code,
+       integration.shop_config.prices_include_tax, integration.shop_config.tiktok_remits_tax,
+       integration.shop_config.exempt_tax_code, integration.shop_config.fbt_mode, integration.shop_config.fbt_warehouse,
+       integration.shop_config.already_shipped, integration.shop_config.cutover_at, integration.shop_config.extra_hold,
+       integration.shop_config.orders_paused, integration.shop_config.inventory_paused,
+       integration.shop_config.cancellations_paused)
+  IS DISTINCT FROM
+      (excluded.card_code, excluded.currency, excluded.series, excluded.default_warehouse, excluded.shipping_mode,
+       excluded.shipping_item_code, excluded.freight_expense_code, excluded.prices_include_tax,
+       excluded.tiktok_remits_tax, excluded.exempt_tax_code, excluded.fbt_mode, excluded.fbt_warehouse,
+       excluded.already_shipped, excluded.cutover_at, excluded.extra_hold, excluded.orders_paused,
+       excluded.inventory_paused, excluded.cancellations_paused);
+
+-- name: ListShopConfigs :many
+SELECT shop_id, card_code, currency, coalesce(series, 0)::int AS series, default_warehouse, shipping_mode,
+       coalesce(shipping_item_code, '') AS shipping_item_code, coalesce(freight_expense_code, 0)::int AS freight_expense_code,
+       prices_include_tax, tiktok_remits_tax, coalesce(exempt_tax_code, '') AS exempt_tax_code, fbt_mode,
+       coalesce(fbt_warehouse, '') AS fbt_warehouse, already_shipped, cutover_at,
+       extract(epoch FROM extra_hold)::float8 AS extra_hold_seconds, orders_paused, inventory_paused, cancellations_paused
+FROM integration.shop_config
+ORDER BY shop_id;
+
+-- name: UpsertTaxCodes :execrows
+INSERT INTO integration.tax_code (shop_id, region, tax_code, updated_by)
+SELECT r.shop_id, r.region, r.tax_code, @updated_by::text
+FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
+           unnest(@regions::text[]) AS region,
+           unnest(@tax_codes::text[]) AS tax_code) AS r
+ON CONFLICT (shop_id, region) DO UPDATE SET tax_code = excluded.tax_code, updated_at = now(), updated_by = excluded.updated_by
+WHERE integration.tax_code.tax_code IS DISTINCT FROM excluded.tax_code;
+
+-- name: ListTaxCodes :many
+SELECT shop_id, region, tax_code FROM integration.tax_code ORDER BY shop_id, region;
+
+-- name: UpsertSKUMaps :execrows
+INSERT INTO integration.sku_map (shop_id, seller_sku, item_code, updated_by)
+SELECT r.shop_id, r.seller_sku, r.item_code, @updated_by::text
+FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
+           unnest(@seller_skus::text[]) AS seller_sku,
+           unnest(@item_codes::text[]) AS item_code) AS r
+ON CONFLICT (shop_id, seller_sku) DO UPDATE SET item_code = excluded.item_code, updated_at = now(), updated_by = excluded.updated_by
+WHERE integration.sku_map.item_code IS DISTINCT FROM excluded.item_code;
+
+-- name: DeleteSKUMapsNotIn :execrows
+-- With --replace: the file is the whole map.
+DELETE FROM integration.sku_map m
+WHERE NOT EXISTS (
+    SELECT FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
+           unnest(@seller_skus::text[]) AS seller_sku) AS r
+    WHERE r.shop_id = m.shop_id AND r.seller_sku = m.seller_sku
+);
+
+-- name: ListSKUMaps :many
+SELECT shop_id, seller_sku, item_code FROM integration.sku_map ORDER BY shop_id, seller_sku;
+
+-- name: UpsertBundles :execrows
+INSERT INTO integration.bundle (seller_sku, mode, kit_item_code, updated_by)
+SELECT r.seller_sku, r.mode, nullif(r.kit_item_code, ''), @updated_by::text
+FROM (SELECT unnest(@seller_skus::text[]) AS seller_sku,
+           unnest(@modes::text[]) AS mode,
+           unnest(@kit_item_codes::text[]) AS kit_item_code) AS r
+ON CONFLICT (seller_sku) DO UPDATE SET mode = excluded.mode, kit_item_code = excluded.kit_item_code,
+    updated_at = now(), updated_by = excluded.updated_by;
+
+-- name: DeleteBundleComponents :exec
+-- The components of the bundles being imported are replaced, not merged.
+DELETE FROM integration.bundle_component WHERE seller_sku = ANY (@seller_skus::text[]);
+
+-- name: InsertBundleComponents :execrows
+INSERT INTO integration.bundle_component (seller_sku, item_code, quantity, price_weight)
+SELECT r.seller_sku, r.item_code, r.quantity, r.price_weight
+FROM (SELECT unnest(@seller_skus::text[]) AS seller_sku,
+           unnest(@item_codes::text[]) AS item_code,
+           unnest(@quantities::numeric[]) AS quantity,
+           unnest(@price_weights::numeric[]) AS price_weight) AS r;
+
+-- name: ListBundles :many
+SELECT b.seller_sku, b.mode, coalesce(b.kit_item_code, '') AS kit_item_code,
+       coalesce(c.item_code, '') AS component_item_code, c.quantity, c.price_weight
+FROM integration.bundle b
+LEFT JOIN integration.bundle_component c ON c.seller_sku = b.seller_sku
+ORDER BY b.seller_sku, c.item_code;
