@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/tiktokb1/tiktokb1/internal/sapmaster"
 	"github.com/tiktokb1/tiktokb1/internal/shops"
 	"github.com/tiktokb1/tiktokb1/internal/tiktok"
 )
@@ -55,6 +56,9 @@ type Deps struct {
 	// TikTokWebhookURL is where TikTok delivers webhooks:
 	// TIKTOKB1_PUBLIC_URL + "/webhooks/tiktok".
 	TikTokWebhookURL string
+	// SAPReader reads SAP's company database (SAPB1_SQL_DSN); nil when it is
+	// not configured: the SAP master data jobs are then not scheduled.
+	SAPReader sapmaster.Reader
 }
 
 // tiktokConfigured reports whether the TikTok jobs can run.
@@ -69,6 +73,8 @@ func Workers(deps Deps) *river.Workers {
 	river.AddWorker(w, &SubscribeTikTokWebhooksWorker{Deps: deps})
 	river.AddWorker(w, &ProcessTikTokWebhookWorker{Deps: deps})
 	river.AddWorker(w, &RefreshTikTokTokensWorker{Deps: deps})
+	river.AddWorker(w, &SnapshotSAPB1MasterWorker{Deps: deps})
+	river.AddWorker(w, &RefreshSAPB1ItemsWorker{Deps: deps})
 	return w
 }
 
@@ -90,5 +96,5 @@ func Periodic(deps Deps) []*river.PeriodicJob {
 			&river.PeriodicJobOpts{ID: "refresh_tiktok_tokens", RunOnStart: true},
 		))
 	}
-	return jobs
+	return append(jobs, sapMasterPeriodic(deps)...)
 }

@@ -243,6 +243,76 @@ type ReportSyncLag struct {
 	Running       int64
 }
 
+// Bills of materials (OITT with ITT1): father item, its type (S = sales BOM), and each component with its quantity per header_quantity of the father.
+type Sapb1BomLine struct {
+	Father         string
+	ChildNum       int32
+	TreeType       string
+	HeaderQuantity decimal.Decimal
+	Component      string
+	Quantity       decimal.Decimal
+	Warehouse      string
+	RefreshedAt    time.Time
+}
+
+type Sapb1BomLineLoad struct {
+	SnapshotID     int64
+	Father         string
+	ChildNum       int32
+	TreeType       string
+	HeaderQuantity decimal.Decimal
+	Component      string
+	Quantity       decimal.Decimal
+	Warehouse      string
+}
+
+// SAP items (OITM): what validation checks a TikTok SKU against. valid/frozen are validFor/frozenFor; tree_type S is a sales BOM (kit).
+type Sapb1Item struct {
+	ItemCode      string
+	ItemName      string
+	InventoryItem bool
+	SalesItem     bool
+	Valid         bool
+	Frozen        bool
+	TreeType      string
+	UpdateDate    *time.Time
+	// SAP's UpdateTS, HHMMSS in the SAP server's local time, with update_date.
+	UpdateTs    *int32
+	RefreshedAt time.Time
+}
+
+type Sapb1ItemLoad struct {
+	SnapshotID    int64
+	ItemCode      string
+	ItemName      string
+	InventoryItem bool
+	SalesItem     bool
+	Valid         bool
+	Frozen        bool
+	TreeType      string
+	UpdateDate    *time.Time
+	UpdateTs      *int32
+}
+
+// Full reads of SAP master data: loading, then complete (swapped in) or failed (discarded).
+type Sapb1Snapshot struct {
+	ID         int64
+	Kind       string
+	Status     string
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	RowsLoaded int64
+	Error      *string
+}
+
+// SAP warehouses (OWHS).
+type Sapb1Warehouse struct {
+	WhsCode     string
+	WhsName     string
+	Inactive    bool
+	RefreshedAt time.Time
+}
+
 // TikTok shops onboarded through the seller's authorisation (/oauth/tiktok/start), as TikTok lists them.
 type TiktokShop struct {
 	// TikTok's shop id (18-19 digits, kept as text).

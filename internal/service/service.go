@@ -24,6 +24,7 @@ import (
 	"github.com/tiktokb1/tiktokb1/internal/metrics"
 	"github.com/tiktokb1/tiktokb1/internal/sapb1"
 	"github.com/tiktokb1/tiktokb1/internal/sapb1/governor"
+	"github.com/tiktokb1/tiktokb1/internal/sapb1/sqlreader"
 	"github.com/tiktokb1/tiktokb1/internal/shops"
 	"github.com/tiktokb1/tiktokb1/internal/tiktok"
 	"github.com/tiktokb1/tiktokb1/internal/web"
@@ -105,6 +106,14 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 		}()
 	}
 	deps := jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention}
+	if cfg.SAPB1.SQLDSN.IsSet() {
+		reader, err := sqlreader.Open(sqlreader.Config{DSN: cfg.SAPB1.SQLDSN.Reveal()})
+		if err != nil {
+			return err
+		}
+		defer reader.Close()
+		deps.SAPReader = reader
+	}
 	if tt != nil {
 		deps.TikTok, deps.Shops, deps.TikTokWebhookURL = tt.api, tt.store, cfg.Server.PublicURL+"/webhooks/tiktok"
 	}

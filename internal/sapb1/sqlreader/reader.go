@@ -144,20 +144,23 @@ type Item struct {
 	UpdateTS   int
 }
 
+func scanItem(rows *sql.Rows) (Item, error) {
+	var it Item
+	var name, treeType sql.NullString
+	err := rows.Scan(&it.ItemCode, &name, &it.InvntItem, &it.SellItem, &it.ValidFor, &it.FrozenFor, &treeType, &it.UpdateDate, &it.UpdateTS)
+	it.ItemName, it.TreeType = name.String, treeType.String
+	return it, err
+}
+
 // Items reads the item master in keyset pages, calling fn per page.
 func (r *Reader) Items(ctx context.Context, fn func([]Item) error) error {
 	after := ""
 	for {
 		var page []Item
 		err := r.rows(ctx, "items_page", func(rows *sql.Rows) error {
-			var it Item
-			var name, treeType sql.NullString
-			if err := rows.Scan(&it.ItemCode, &name, &it.InvntItem, &it.SellItem, &it.ValidFor, &it.FrozenFor, &treeType, &it.UpdateDate, &it.UpdateTS); err != nil {
-				return err
-			}
-			it.ItemName, it.TreeType = name.String, treeType.String
+			it, err := scanItem(rows)
 			page = append(page, it)
-			return nil
+			return err
 		}, r.cfg.PageSize, after)
 		if err != nil || len(page) == 0 {
 			return err
@@ -170,6 +173,39 @@ func (r *Reader) Items(ctx context.Context, fn func([]Item) error) error {
 		}
 		after = page[len(page)-1].ItemCode
 	}
+}
+
+// ItemsByCode reads the item master rows of the given items, in queries of
+// up to 100 items.
+func (r *Reader) ItemsByCode(ctx context.Context, itemCodes []string) ([]Item, error) {
+	var out []Item
+	err := inBatches(itemCodes, func(args []any) error {
+		return r.rows(ctx, "items_by_code", func(rows *sql.Rows) error {
+			it, err := scanItem(rows)
+			out = append(out, it)
+			return err
+		}, args...)
+	})
+	return out, err
+}
+
+// inBatches calls fn with the codes in groups of 100 query arguments, the
+// unused ones repeating the first code (the queries take exactly 100).
+func inBatches(codes []string, fn func(args []any) error) error {
+	for start := 0; start < len(codes); start += stockBatch {
+		batch := codes[start:min(start+stockBatch, len(codes))]
+		args := make([]any, stockBatch)
+		for i := range args {
+			args[i] = batch[0]
+			if i < len(batch) {
+				args[i] = batch[i]
+			}
+		}
+		if err := fn(args); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Stock is one item in one warehouse (OITW).
@@ -218,25 +254,14 @@ const stockBatch = 100
 // of up to 100 items: what the change detector reads again.
 func (r *Reader) StockOf(ctx context.Context, itemCodes []string) ([]Stock, error) {
 	var out []Stock
-	for start := 0; start < len(itemCodes); start += stockBatch {
-		batch := itemCodes[start:min(start+stockBatch, len(itemCodes))]
-		args := make([]any, stockBatch)
-		for i := range args {
-			args[i] = batch[0]
-			if i < len(batch) {
-				args[i] = batch[i]
-			}
-		}
-		err := r.rows(ctx, "stock_of_items", func(rows *sql.Rows) error {
+	err := inBatches(itemCodes, func(args []any) error {
+		return r.rows(ctx, "stock_of_items", func(rows *sql.Rows) error {
 			s, err := scanStock(rows)
 			out = append(out, s)
 			return err
 		}, args...)
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // Warehouse is one warehouse (OWHS).
