@@ -23,6 +23,7 @@ const (
 type Document struct {
 	DocEntry       int            `json:"DocEntry,omitempty"`
 	DocNum         int            `json:"DocNum,omitempty"`
+	Series         *int           `json:"Series,omitempty"`
 	CardCode       string         `json:"CardCode,omitempty"`
 	DocDate        string         `json:"DocDate,omitempty"`
 	DocDueDate     string         `json:"DocDueDate,omitempty"`
@@ -50,9 +51,11 @@ type DocumentLine struct {
 	Quantity              *Num   `json:"Quantity,omitempty"`
 	Price                 *Num   `json:"Price,omitempty"`
 	UnitPrice             *Num   `json:"UnitPrice,omitempty"`
+	PriceAfterVAT         *Num   `json:"PriceAfterVAT,omitempty"`
 	DiscountPercent       *Num   `json:"DiscountPercent,omitempty"`
 	WarehouseCode         string `json:"WarehouseCode,omitempty"`
 	TaxCode               string `json:"TaxCode,omitempty"`
+	VatGroup              string `json:"VatGroup,omitempty"`
 	LineTotal             *Num   `json:"LineTotal,omitempty"`
 	LineStatus            string `json:"LineStatus,omitempty"`
 	RemainingOpenQuantity *Num   `json:"RemainingOpenQuantity,omitempty"`
