@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "github.com/microsoft/go-mssqldb"
 
 	"github.com/tiktokb1/tiktokb1/internal/testdb"
 )
@@ -340,5 +343,62 @@ func TestMappingImportAndExportFromTheCommandLine(t *testing.T) {
 	r = tiktokb1(t, env, "mapping", "import", "colours", file)
 	if r.code != 2 || !strings.Contains(r.stderr, `unknown kind "colours"`) {
 		t.Fatalf("unknown kind: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// The SAP simulator from the command line: the Service Layer and the SQL
+// Server endpoint serve one company.
+func TestSimSAPB1ServesTheServiceLayerAndSQLServer(t *testing.T) {
+	slAddr, tdsAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(binary, "sim", "sapb1", "--sl-addr", slAddr, "--tds-addr", tdsAddr,
+		"--company-db", "SBOCLI", "--user", "manager", "--password", "s3cret", "--database-url", testdb.NewURL(t), "--docs-per-second", "0")
+	var logs bytes.Buffer
+	cmd.Stderr, cmd.Stdout = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	var resp *http.Response
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err = client.Post("http://"+slAddr+"/b1s/v1/Login", "application/json", strings.NewReader(`{"CompanyDB":"SBOCLI","UserName":"manager","Password":"s3cret"}`))
+		if err == nil {
+			break
+		}
+	}
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login: %v %v\n%s", resp, err, logs.String())
+	}
+	resp.Body.Close()
+	resp, err = client.Post("http://"+slAddr+"/b1s/v1/Warehouses", "application/json", strings.NewReader(`{"WarehouseCode":"W7","WarehouseName":"Seventh"}`))
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create warehouse: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	db, err := sql.Open("sqlserver", "sqlserver://manager:s3cret@"+tdsAddr+"?database=SBOCLI&encrypt=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var name string
+	if err := db.QueryRow("SELECT WhsName FROM OWHS WITH (NOLOCK) WHERE WhsCode = @p1", "W7").Scan(&name); err != nil || name != "Seventh" {
+		t.Fatalf("reading through the SQL Server endpoint: %q, %v\n%s", name, err, logs.String())
+	}
+	if _, err := db.Exec("DELETE FROM OWHS"); err == nil || !strings.Contains(err.Error(), "229") && !strings.Contains(strings.ToLower(err.Error()), "denied") {
+		t.Fatalf("a write through the read-only endpoint: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("sim sapb1 did not stop on SIGTERM")
 	}
 }

@@ -28,6 +28,12 @@ proxy timeout the client gets a 502 while the document may still commit.
 The company starts empty: create warehouses, items, price lists and
 customers through the API. Runs until interrupted.
 
+With --tds-addr, a SQL Server (TDS) endpoint serves the same company: SQL
+Server clients log in with --user/--password to database --company-db and
+read OITM, OITW, OWHS, OITT, ITT1, ITM1, OPLN, ORDR, RDR1, ODLN, DLN1, OINV,
+INV1, ORIN, RIN1, OIVL, OCRD with a read-only T-SQL subset (SELECT with
+joins, WHERE, ORDER BY, TOP, parameters); anything else is a SQL Server error.
+
 Control API on the same address:
   POST /_sim/stock            {"item_code":"A","warehouse":"01","quantity":"10"}
                               goods receipt (> 0) or issue (< 0), written to OIVL
@@ -43,6 +49,7 @@ Control API on the same address:
 func runSimSAPB1(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sim sapb1", simSAPB1Usage, stdout, stderr, nil)
 	addr := fs.String("sl-addr", "127.0.0.1:50000", "address of the Service Layer and the control API, HOST:PORT")
+	tdsAddr := fs.String("tds-addr", "", "address of the SQL Server (TDS) endpoint over the same company, HOST:PORT, e.g. 127.0.0.1:1433 (default: none); SQL clients log in with --user and --password")
 	companyDB := fs.String("company-db", "", "company database name clients log in to (required; letters, digits, _)")
 	user := fs.String("user", "", "the B1 user name clients log in with (required)")
 	password := fs.String("password", "", "the B1 user's password (required)")
@@ -111,8 +118,15 @@ func runSimSAPB1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	logger.Info("sapb1 simulator listening", "addr", ln.Addr().String(), "service_layer", "http://"+ln.Addr().String()+"/b1s/v1",
 		"company_db", *companyDB, "schema", sim.Schema(), "control_api", "http://"+ln.Addr().String()+"/_sim/",
 		"docs_per_second", *docsPerSecond, "proxy_timeout", proxyTimeout.String())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if *tdsAddr != "" {
+		tdsLn, err := net.Listen("tcp", *tdsAddr)
+		if err != nil {
+			return err
+		}
+		go func() { errc <- serveSAPB1TDS(ctx, tdsLn, sim, *companyDB, *user, *password, loc, logger) }()
+	}
 	select {
 	case err := <-errc:
 		return err
