@@ -95,6 +95,10 @@ type Database struct {
 	// SyncRunRetention is how long ops.sync_run rows are kept
 	// (TIKTOKB1_SYNC_RUN_RETENTION, default 2160h = 90 days, at least 24h).
 	SyncRunRetention time.Duration
+	// PIIRetention is how long buyers' personal data (pii.order_recipient)
+	// is kept after their order completed or was cancelled
+	// (TIKTOKB1_PII_RETENTION, default 2160h = 90 days, at least 24h).
+	PIIRetention time.Duration
 }
 
 // Local reports whether DATABASE_URL is unset, so the service runs its own
@@ -196,6 +200,9 @@ type SAPB1 struct {
 	// SQLDSN is an optional sqlserver:// URL to the company database
 	// (SAPB1_SQL_DSN or SAPB1_SQL_DSN_FILE, default unset).
 	SQLDSN Secret
+	// SQLIsolation is read_committed or snapshot (SAPB1_SQL_ISOLATION,
+	// default read_committed).
+	SQLIsolation string
 	// TLSCAFile is a readable PEM file with the CA that signed the Service
 	// Layer certificate (SAPB1_TLS_CA_FILE, default unset: system roots).
 	TLSCAFile string
@@ -290,6 +297,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	c.Database.MaxConns = l.wholeNumber(envDBMaxConns, 2, 1000)
 	c.Server.ShutdownTimeout = l.duration(envShutdownTimeout, time.Second, 10*time.Minute, "1s to 10m, e.g. 30s or 2m")
 	c.Database.SyncRunRetention = l.duration(envSyncRunRetention, 24*time.Hour, 0, "at least 24h, in hours, e.g. 2160h for 90 days")
+	c.Database.PIIRetention = l.duration(envPIIRetention, 24*time.Hour, 0, "at least 24h, in hours, e.g. 2160h for 90 days")
 	c.Workers = Workers{
 		TikTokRead:  l.wholeNumber(envWorkersTTRead, 1, 1000),
 		SAPB1Read:   l.wholeNumber(envWorkersSAPRead, 1, 1000),
@@ -332,6 +340,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	c.SAPB1.Password = l.secret(envSAPPassword, "", nil)
 	l.together(envSAPServiceLayer, envSAPCompanyDB, envSAPUser, envSAPPassword)
 	c.SAPB1.SQLDSN = l.secret(envSAPSQLDSN, "a sqlserver:// URL, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS", validSQLServer)
+	c.SAPB1.SQLIsolation = l.oneOf(envSAPSQLIsolation, "transaction isolation level", "read_committed", "snapshot")
 	c.SAPB1.TLSCAFile = l.caFile(envSAPTLSCAFile)
 	c.SAPB1.TLSInsecureSkipVerify = l.boolean(envSAPTLSInsecure)
 

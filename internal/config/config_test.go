@@ -92,6 +92,7 @@ func defaultConfig() Config {
 			AnalystRole:      "analyst",
 			MaxConns:         20,
 			SyncRunRetention: 2160 * time.Hour,
+			PIIRetention:     2160 * time.Hour,
 		},
 		Workers: Workers{TikTokRead: 10, SAPB1Read: 2, SAPB1Write: 10, TikTokWrite: 5, Priority: 5, Default: 5},
 		TikTok: TikTok{
@@ -101,6 +102,7 @@ func defaultConfig() Config {
 			TokenRefreshAhead: 24 * time.Hour,
 			RateLimit:         10,
 		},
+		SAPB1:    SAPB1{SQLIsolation: "read_committed"},
 		Governor: defaultGovernor,
 	}
 }
@@ -227,6 +229,7 @@ func TestLoadAllSet(t *testing.T) {
 		envDBMaxConns:         "2",
 		envShutdownTimeout:    "10m",
 		envSyncRunRetention:   "24h",
+		envPIIRetention:       "720h",
 		envWorkersTTRead:      "1",
 		envWorkersSAPRead:     "1000",
 		envWorkersSAPWrite:    " 3 ",
@@ -249,6 +252,7 @@ func TestLoadAllSet(t *testing.T) {
 		envSAPSQLDSN:          "sqlserver://sa:pw@sap:1433?database=SBODEMOUS",
 		envSAPTLSCAFile:       caFile,
 		envSAPTLSInsecure:     "true",
+		envSAPSQLIsolation:    "SNAPSHOT",
 
 		// The governor's limits.
 		envSAPMaxConcurrent:     "8",
@@ -289,6 +293,7 @@ func TestLoadAllSet(t *testing.T) {
 			AnalystRole:      "_reports1",
 			MaxConns:         2,
 			SyncRunRetention: 24 * time.Hour,
+			PIIRetention:     720 * time.Hour,
 		},
 		Workers: Workers{TikTokRead: 1, SAPB1Read: 1000, SAPB1Write: 3, TikTokWrite: 4, Priority: 6, Default: 7},
 		TikTok: TikTok{
@@ -306,6 +311,7 @@ func TestLoadAllSet(t *testing.T) {
 			User:                  "manager",
 			TLSCAFile:             caFile,
 			TLSInsecureSkipVerify: true,
+			SQLIsolation:          "snapshot",
 		},
 		Governor: Governor{
 			MaxConcurrent:     8,
@@ -348,6 +354,8 @@ func TestLoadValidValues(t *testing.T) {
 			func(c *Config) bool { return c.Server.ShutdownTimeout == time.Second }},
 		{"retention in minutes", map[string]string{envSyncRunRetention: "1500m"},
 			func(c *Config) bool { return c.Database.SyncRunRetention == 25*time.Hour }},
+		{"personal data for a year", map[string]string{envPIIRetention: "8760h"},
+			func(c *Config) bool { return c.Database.PIIRetention == 365*24*time.Hour }},
 		{"insecure false", map[string]string{envSAPTLSInsecure: "0"},
 			func(c *Config) bool { return !c.SAPB1.TLSInsecureSkipVerify }},
 		{"SQL DSN alone", map[string]string{envSAPSQLDSN: "sqlserver://sa:pw@sap?database=X"},
@@ -459,6 +467,8 @@ func TestLoadInvalid(t *testing.T) {
 			[]string{`TIKTOKB1_SYNC_RUN_RETENTION: "90d" is not a duration; expected at least 24h, in hours, e.g. 2160h for 90 days`}},
 		{"retention too short", map[string]string{envSyncRunRetention: "23h59m"},
 			[]string{`TIKTOKB1_SYNC_RUN_RETENTION: "23h59m" is too short; expected at least 24h, in hours, e.g. 2160h for 90 days`}},
+		{"personal data kept too briefly", map[string]string{envPIIRetention: "12h"},
+			[]string{`TIKTOKB1_PII_RETENTION: "12h" is too short; expected at least 24h, in hours, e.g. 2160h for 90 days`}},
 		{"workers not a number", map[string]string{envWorkersSAPWrite: "abc"},
 			[]string{`TIKTOKB1_WORKERS_SAPB1_WRITE: "abc" is not a whole number; expected 1 to 1000`}},
 		{"workers zero and too many", map[string]string{envWorkersTTRead: "0", envWorkersDefault: "1001"},
@@ -540,6 +550,8 @@ func TestLoadInvalid(t *testing.T) {
 			[]string{"SAPB1_TLS_CA_FILE: cannot read " + dir + ": is a directory"}},
 		{"CA file without certificate", map[string]string{envSAPTLSCAFile: notPEM},
 			[]string{"SAPB1_TLS_CA_FILE: " + notPEM + " holds no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----"}},
+		{"SQL isolation", map[string]string{envSAPSQLIsolation: "nolock"},
+			[]string{`SAPB1_SQL_ISOLATION: "nolock" is not a transaction isolation level; expected read_committed or snapshot`}},
 		{"insecure not a boolean", map[string]string{envSAPTLSInsecure: "yes"},
 			[]string{`SAPB1_TLS_INSECURE_SKIP_VERIFY: "yes" is not true or false; expected true or false`}},
 		{"governor cap zero", map[string]string{envSAPMaxConcurrent: "0"},

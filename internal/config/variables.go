@@ -14,6 +14,7 @@ const (
 	envDBMaxConns         = "TIKTOKB1_DB_MAX_CONNS"
 	envShutdownTimeout    = "TIKTOKB1_SHUTDOWN_TIMEOUT"
 	envSyncRunRetention   = "TIKTOKB1_SYNC_RUN_RETENTION"
+	envPIIRetention       = "TIKTOKB1_PII_RETENTION"
 	envWorkersTTRead      = "TIKTOKB1_WORKERS_TIKTOK_READ"
 	envWorkersSAPRead     = "TIKTOKB1_WORKERS_SAPB1_READ"
 	envWorkersSAPWrite    = "TIKTOKB1_WORKERS_SAPB1_WRITE"
@@ -36,6 +37,7 @@ const (
 	envSAPUser            = "SAPB1_USER"
 	envSAPPassword        = "SAPB1_PASSWORD"
 	envSAPSQLDSN          = "SAPB1_SQL_DSN"
+	envSAPSQLIsolation    = "SAPB1_SQL_ISOLATION"
 	envSAPTLSCAFile       = "SAPB1_TLS_CA_FILE"
 	envSAPTLSInsecure     = "SAPB1_TLS_INSECURE_SKIP_VERIFY"
 )
@@ -87,6 +89,8 @@ var variables = []Var{
 		Description: "How long to let running work finish when stopping (1s to 10m)."},
 	{Name: envSyncRunRetention, Default: "2160h",
 		Description: "How long sync history (ops.sync_run) is kept; at least 24h. In hours: 2160h is 90 days."},
+	{Name: envPIIRetention, Default: "2160h",
+		Description: "How long buyers' personal data (pii.order_recipient) is kept after the order completed or was cancelled; at least 24h. In hours: 2160h is 90 days."},
 	{Name: envWorkersTTRead, Default: "10",
 		Description: "How many jobs that read from TikTok Shop run at once (1 to 1000)."},
 	{Name: envWorkersSAPRead, Default: "2",
@@ -131,6 +135,8 @@ var variables = []Var{
 		Description: "Password of SAPB1_USER. Required with SAPB1_SERVICE_LAYER_URL."},
 	{Name: envSAPSQLDSN, Secret: true,
 		Description: "Optional direct SQL Server connection to the SAP company database, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS."},
+	{Name: envSAPSQLIsolation, Default: "read_committed",
+		Description: "How stock and watermark reads see SAP's writes: read_committed (waits up to 5 s for locks) or snapshot (needs ALLOW_SNAPSHOT_ISOLATION)."},
 	{Name: envSAPTLSCAFile,
 		Description: "PEM file with the CA certificate the Service Layer's certificate is signed with (for self-signed setups)."},
 	{Name: envSAPTLSInsecure, Default: "false",
