@@ -4,11 +4,13 @@
 package jobs
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/tiktokb1/tiktokb1/internal/sapb1"
 	"github.com/tiktokb1/tiktokb1/internal/sapmaster"
 	"github.com/tiktokb1/tiktokb1/internal/shops"
 	"github.com/tiktokb1/tiktokb1/internal/tiktok"
@@ -56,9 +58,57 @@ type Deps struct {
 	// TikTokWebhookURL is where TikTok delivers webhooks:
 	// TIKTOKB1_PUBLIC_URL + "/webhooks/tiktok".
 	TikTokWebhookURL string
+	// OrdersPollInterval is how often every active shop's orders are
+	// polled; default DefaultOrdersPollInterval (60 s).
+	OrdersPollInterval time.Duration
+	// OrdersPollLag keeps the poll's window this far behind now; default
+	// DefaultOrdersPollLag (2 min).
+	OrdersPollLag time.Duration
+	// OrdersPollOverlap is re-read before the last poll's watermark;
+	// default DefaultOrdersPollOverlap (10 min).
+	OrdersPollOverlap time.Duration
+	// PIIRetention: buyers' personal data of orders completed or cancelled
+	// longer ago is purged; default 90 days (TIKTOKB1_PII_RETENTION).
+	PIIRetention time.Duration
+	// Now is the clock the order poll's window is computed with; default
+	// time.Now.
+	Now func() time.Time
 	// SAPReader reads SAP's company database (SAPB1_SQL_DSN); nil when it is
 	// not configured: the SAP master data jobs are then not scheduled.
 	SAPReader sapmaster.Reader
+	// SAP is the Service Layer client behind the governor; nil when SAP is
+	// not configured: orders are still validated, but none is queued for
+	// posting and cancel_order cannot reach a posted Sales Order.
+	SAP *sapb1.Client
+	// SAPLookupAfter is how long after a POST whose answer was lost the
+	// Sales Order is looked up by its UDF: the Service Layer's own timeout;
+	// default posting.DefaultLookupAfter (2 min).
+	SAPLookupAfter time.Duration
+	// SAPLocation is the SAP company's time zone (DocDate of Sales Orders);
+	// default UTC.
+	SAPLocation *time.Location
+	// ValidateOrdersInterval is how often landed orders are validated;
+	// default DefaultValidateOrdersInterval (5 s).
+	ValidateOrdersInterval time.Duration
+}
+
+func (d Deps) ordersPollInterval() time.Duration {
+	return cmp.Or(d.OrdersPollInterval, DefaultOrdersPollInterval)
+}
+
+func (d Deps) ordersPollLag() time.Duration {
+	return cmp.Or(d.OrdersPollLag, DefaultOrdersPollLag)
+}
+
+func (d Deps) ordersPollOverlap() time.Duration {
+	return cmp.Or(d.OrdersPollOverlap, DefaultOrdersPollOverlap)
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 // tiktokConfigured reports whether the TikTok jobs can run.
@@ -73,8 +123,11 @@ func Workers(deps Deps) *river.Workers {
 	river.AddWorker(w, &SubscribeTikTokWebhooksWorker{Deps: deps})
 	river.AddWorker(w, &ProcessTikTokWebhookWorker{Deps: deps})
 	river.AddWorker(w, &RefreshTikTokTokensWorker{Deps: deps})
+	river.AddWorker(w, &PollTikTokOrdersWorker{Deps: deps})
+	river.AddWorker(w, &PurgeOrderPIIWorker{Pool: deps.Pool, Retention: deps.PIIRetention})
 	river.AddWorker(w, &SnapshotSAPB1MasterWorker{Deps: deps})
 	river.AddWorker(w, &RefreshSAPB1ItemsWorker{Deps: deps})
+	orderPostingWorkers(w, deps)
 	return w
 }
 
@@ -88,13 +141,23 @@ func Periodic(deps Deps) []*river.PeriodicJob {
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeSyncRunsArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "purge_sync_runs", RunOnStart: true},
 		),
+		river.NewPeriodicJob(
+			river.PeriodicInterval(PurgeOrderPIIInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PurgeOrderPIIArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "purge_order_pii", RunOnStart: true},
+		),
 	}
 	if deps.tiktokConfigured() {
 		jobs = append(jobs, river.NewPeriodicJob(
 			river.PeriodicInterval(RefreshTikTokTokensInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return RefreshTikTokTokensArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "refresh_tiktok_tokens", RunOnStart: true},
+		), river.NewPeriodicJob(
+			river.PeriodicInterval(deps.ordersPollInterval()),
+			func() (river.JobArgs, *river.InsertOpts) { return PollTikTokOrdersArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "poll_tiktok_orders", RunOnStart: true},
 		))
 	}
+	jobs = append(jobs, orderPostingPeriodic(deps)...)
 	return append(jobs, sapMasterPeriodic(deps)...)
 }

@@ -78,6 +78,18 @@ func newFakeTikTok(t *testing.T) *fakeTikTok {
 			{"id": shopID, "name": "Maomao beauty", "region": "GB", "seller_type": "LOCAL", "cipher": "GCP_cipher1", "code": "CNGB1"},
 		}})
 	})
+	// Order detail: every id asked for is an unpaid one-unit order.
+	mux.HandleFunc("GET /order/202309/orders", func(w http.ResponseWriter, r *http.Request) {
+		var orders []map[string]any
+		for _, id := range strings.Split(r.URL.Query().Get("ids"), ",") {
+			orders = append(orders, map[string]any{
+				"id": id, "status": "UNPAID", "create_time": 1718305585, "update_time": 1718305585,
+				"payment":    map[string]string{"currency": "GBP", "sub_total": "5", "total_amount": "5"},
+				"line_items": []map[string]any{{"id": id + "1", "seller_sku": "W1", "original_price": "5", "sale_price": "5"}},
+			})
+		}
+		envelope(w, 0, map[string]any{"orders": orders})
+	})
 	mux.HandleFunc("PUT /event/202309/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]string
 		_ = json.NewDecoder(r.Body).Decode(&body)
@@ -289,8 +301,8 @@ func TestTikTokJobsWithoutTikTokCancelClearly(t *testing.T) {
 			t.Errorf("%s without TikTok: %s %v", res.Job.Kind, res.EventKind, res.Job.Errors)
 		}
 	}
-	if got, with := len(jobs.Periodic(none)), len(jobs.Periodic(e.deps)); got != with-1 {
-		t.Errorf("periodic jobs: %d without TikTok, %d with; want refresh_tiktok_tokens only with", got, with)
+	if got, with := len(jobs.Periodic(none)), len(jobs.Periodic(e.deps)); got != with-2 {
+		t.Errorf("periodic jobs: %d without TikTok, %d with; want refresh_tiktok_tokens and poll_tiktok_orders only with", got, with)
 	}
 }
 
@@ -405,10 +417,12 @@ func TestWebhooksAreLandedThenProcessed(t *testing.T) {
 		t.Fatalf("expiry warning: %d occurrences, %q", occ, msg)
 	}
 
-	// An order status change is landed and marked processed (the orders flow
-	// reads it later); nothing else happens.
+	// An order status change: the order is read from TikTok and landed.
 	deliver(body(1, "n-1", `{"order_id":576653688135258178,"order_status":"UNPAID","update_time":1718305585}`))
 	waitProcessed("n-1")
+	if n := e.count(t, `SELECT count(*) FROM tiktok."order" WHERE order_id = '576653688135258178' AND status = 'UNPAID'`); n != 1 {
+		t.Fatal("the order of the status change was not landed")
+	}
 
 	// Data that does not decode: the event is closed with its error and IT
 	// hears of it.

@@ -121,6 +121,8 @@ func TestAnalystReadsStagingAndReportsOnly(t *testing.T) {
 		{"SELECT * FROM ops.exception", denied},
 		{"SELECT * FROM integration.later", denied},
 		{"SELECT * FROM river.river_job", denied},
+		{"SELECT * FROM pii.order_recipient", denied},
+		{"SELECT * FROM tiktok.order_payload", ""},
 		{"INSERT INTO tiktok.later VALUES (1)", denied},
 		{"DELETE FROM tiktok.later", denied},
 		{"CREATE TABLE tiktok.mine (id int)", denied},
@@ -136,6 +138,7 @@ func TestAnalystReadsStagingAndReportsOnly(t *testing.T) {
 		"INSERT INTO integration.later VALUES (1)",
 		"SELECT * FROM river.river_job",
 		"INSERT INTO ops.sync_run (flow) VALUES ('test')",
+		"SELECT * FROM pii.order_recipient",
 	} {
 		if got := asRole(t, pool, roles.App, sql); got != "" {
 			t.Errorf("app: %s → SQLSTATE %q, want success", sql, got)

@@ -39,6 +39,76 @@ type IntegrationOauthState struct {
 	UsedAt *time.Time
 }
 
+// Each active TikTok line item of a landed order with what its seller SKU resolves to: a bundle (kit or components), the shop's SKU map, the global SKU map, or the SAP item of the same code. resolved_by unmapped / no_seller_sku: nothing.
+type IntegrationOrderLineResolution struct {
+	ShopID      string
+	OrderID     string
+	LineID      string
+	Position    int32
+	SellerSku   *string
+	ResolvedBy  string
+	BundleMode  *string
+	KitItemCode *string
+	ItemCode    interface{}
+}
+
+// The posting ledger: one row per TikTok order, its SAP Sales Order's state, and the intent, attempt and result of every Service Layer write for it. All work on one order is serialised through this row (a row lock, or a compare-and-set on state).
+type IntegrationOrderPosting struct {
+	ShopID  string
+	OrderID string
+	// new, blocked (an exception stops it), waiting (unpaid, on hold, extra hold, paused, cancel requested), skipped (before the cut-over, or FBT skipped), ready (a post_order job is queued), posting (POST sent or about to be), unknown (the POST's answer was lost: looked up by UDF after the Service Layer's timeout), posted, cancelled, closed, cancelled_before_post (never posted).
+	State string
+	// Why the order is in its state, for people.
+	Reason string
+	// The reason as a code: a decision (unpaid, on_hold, extra_hold, orders_paused, before_cutover, fbt_skipped, ready, ...) or the kind of the exception that blocks it.
+	ReasonKind string
+	// The exception that blocks the order (state blocked).
+	ExceptionID *int64
+	// When a wait ends by itself (the shop's extra hold).
+	WaitUntil *time.Time
+	// The tiktok.order_payload of the order state last evaluated.
+	PayloadID *int64
+	// tiktok."order".derived_at of that state: validation reads orders derived since the newest of these (less an overlap).
+	OrderDerivedAt *time.Time
+	CheckedAt      *time.Time
+	EnqueuedAt     *time.Time
+	// SAP's highest ORDR DocEntry read just before the POST and committed before it was sent: a lost answer is looked up by U_TikTokOrderId above it.
+	BoundDocEntry *int32
+	// When the last POST was about to be sent; the lookup of a lost answer waits until the Service Layer's own timeout after it.
+	PostingStartedAt *time.Time
+	// The DocDate sent; it also bounds the lookup of a lost answer.
+	DocDate *time.Time
+	// POSTs sent for this order.
+	Attempts int32
+	DocEntry *int32
+	DocNum   *int32
+	// The DocTotal SAP should show: lines + shipping + the tax SAP adds.
+	ExpectedTotal decimal.NullDecimal
+	// TikTok's payment.total_amount when posted.
+	TiktokTotal decimal.NullDecimal
+	// The DocTotal SAP answered.
+	SapTotal decimal.NullDecimal
+	// matched, rounding (SAP's tax rounding, within a cent per line), variance (an exception for finance), missing (SAP sent no DocTotal).
+	TotalCheck *string
+	// How TikTok's total becomes the expected total (orders.Totals, with its bridge), as posted.
+	Totals []byte
+	// The Sales Order's lines as posted: SAP LineNum, kind, seller SKU, ItemCode, TikTok package id, gift flag, quantity, price, line total and the TikTok line item ids. The authority on which package each SAP line belongs to (TikTok splits and combines packages later).
+	Lines []byte
+	// Posted although TikTok showed it shipped already (the shop's post_as_shipped rule).
+	AsShipped bool
+	PostedAt  *time.Time
+	// When the order's cancellation on TikTok was handed to cancel_order.
+	CancelSeenAt *time.Time
+	// What the cancellation did: cancelled (the Sales Order), closed (partly delivered), after_dispatch (wholly delivered: exception cancelled_after_dispatch), before_post (never posted).
+	CancelResult *string
+	CancelledAt  *time.Time
+	ClosedAt     *time.Time
+	// The last error of a POST or a cancellation (SAP's message), kept after success for the record.
+	LastError *string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 // The shared state of the SAP Service Layer governor: its limits (written by each process at start from SAPB1_* settings), the adaptive cap, the request-rate bucket and the circuit breaker. Exactly one row.
 type IntegrationSapb1Governor struct {
 	ID int16
@@ -211,6 +281,23 @@ type OpsSyncRun struct {
 	Error  *string
 }
 
+// Personal data of a TikTok order, split from the body before it is stored in tiktok.order_payload: the newest known value of each. App role only; purged TIKTOKB1_PII_RETENTION after the order completed or was cancelled.
+type PiiOrderRecipient struct {
+	ShopID  string
+	OrderID string
+	// TikTok's update_time (unix seconds) of the order state these values come from; an older state never overwrites a newer one.
+	UpdateTime *int64
+	// TikTok's recipient_address object (name, phone, address lines, postcode, district_info); null while TikTok shows none (UNPAID, ON_HOLD). The last address shown is kept when a later state omits it.
+	RecipientAddress []byte
+	BuyerEmail       *string
+	BuyerMessage     *string
+	// TikTok's user_id of the buyer.
+	BuyerUserID *string
+	// Other personal fields TikTok sent (cpf, cpf_name), as an object.
+	Other     json.RawMessage
+	UpdatedAt time.Time
+}
+
 // Every exception with its status and age; filter status = 'open' for the work queue.
 type ReportException struct {
 	ID          int64
@@ -231,6 +318,41 @@ type ReportException struct {
 	ResolvedAt  *time.Time
 	Resolution  *string
 	Age         int32
+}
+
+// Every landed TikTok order: its TikTok status, where its SAP Sales Order stands (posting_state, DocEntry/DocNum, totals), its age, and the live exception that blocks it or concerns it most. No personal data.
+type ReportOrderPipeline struct {
+	ShopID           string
+	ShopName         *string
+	OrderID          string
+	TiktokStatus     string
+	FulfillmentType  *string
+	ShippingType     *string
+	CreateTime       time.Time
+	PaidTime         *time.Time
+	UpdateTime       time.Time
+	Currency         string
+	TiktokTotal      decimal.Decimal
+	PostingState     string
+	Reason           string
+	ReasonKind       *string
+	WaitUntil        *time.Time
+	DocEntry         *int32
+	DocNum           *int32
+	PostedAt         *time.Time
+	ExpectedTotal    decimal.NullDecimal
+	SapTotal         decimal.NullDecimal
+	TotalCheck       *string
+	Attempts         *int32
+	CancelResult     *string
+	CancelledAt      *time.Time
+	Age              int32
+	InStateFor       int32
+	ExceptionID      int64
+	ExceptionKind    string
+	ExceptionOwner   string
+	ExceptionStatus  string
+	ExceptionMessage string
 }
 
 // Per flow and scope: the last successful run, how long ago that was, the last failure, and runs in progress.
@@ -311,6 +433,133 @@ type Sapb1Warehouse struct {
 	WhsName     string
 	Inactive    bool
 	RefreshedAt time.Time
+}
+
+// One row per TikTok order: its newest state (highest update_time; on a tie the higher status rank; then the later payload), derived by SQL from tiktok.order_payload. Rebuilt by `tiktokb1 replay orders`.
+type TiktokOrder struct {
+	ShopID  string
+	OrderID string
+	Status  string
+	// tiktok.order_status_rank(status): breaks update_time ties.
+	StatusRank        int32
+	CreateTime        time.Time
+	UpdateTime        time.Time
+	PaidTime          *time.Time
+	CancelTime        *time.Time
+	RequestCancelTime *time.Time
+	RtsSlaTime        *time.Time
+	RtsTime           *time.Time
+	CollectionTime    *time.Time
+	DeliveryTime      *time.Time
+	CreateTimeUnix    int64
+	// TikTok's update_time in unix seconds, as sent (the comparison key with status_rank and payload_id).
+	UpdateTimeUnix int64
+	// FULFILLMENT_BY_SELLER, or FULFILLMENT_BY_TIKTOK (FBT: TikTok ships from its own stock).
+	FulfillmentType *string
+	// TIKTOK (TikTok's logistics) or SELLER (the seller's carrier).
+	ShippingType               *string
+	DeliveryType               *string
+	OrderType                  *string
+	WarehouseID                *string
+	ShippingProvider           *string
+	ShippingProviderID         *string
+	TrackingNumber             *string
+	SplitOrCombineTag          *string
+	IsOnHoldOrder              bool
+	IsBuyerRequestCancel       bool
+	IsCod                      bool
+	IsSampleOrder              bool
+	IsReplacementOrder         bool
+	HasUpdatedRecipientAddress bool
+	CancelReason               *string
+	CancellationInitiator      *string
+	Currency                   string
+	// payment.sub_total: original_total_product_price - seller_discount - platform_discount. Money is numeric, exact as TikTok's decimal string.
+	SubTotal       decimal.Decimal
+	ShippingFee    decimal.NullDecimal
+	SellerDiscount decimal.NullDecimal
+	// payment.platform_discount: paid by TikTok, not a discount the seller gave.
+	PlatformDiscount            decimal.NullDecimal
+	OriginalTotalProductPrice   decimal.NullDecimal
+	OriginalShippingFee         decimal.NullDecimal
+	ShippingFeeSellerDiscount   decimal.NullDecimal
+	ShippingFeePlatformDiscount decimal.NullDecimal
+	Tax                         decimal.NullDecimal
+	ProductTax                  decimal.NullDecimal
+	ShippingFeeTax              decimal.NullDecimal
+	RetailDeliveryFee           decimal.NullDecimal
+	// payment.total_amount: what the buyer paid (sub_total + shipping_fee + taxes + retail_delivery_fee).
+	TotalAmount decimal.Decimal
+	// Line items in the order; TikTok sends one per unit, so this is the number of units.
+	LineCount int32
+	// The tiktok.order_payload this row was derived from.
+	PayloadID int64
+	// When this row was last written from a payload.
+	DerivedAt time.Time
+}
+
+// One row per TikTok line item of an order's newest state, i.e. one per unit (TikTok sends no quantity). Replaced together with its order.
+type TiktokOrderLine struct {
+	ShopID  string
+	OrderID string
+	LineID  string
+	// Place of the line item in TikTok's line_items array, from 1.
+	Position      int32
+	SkuID         *string
+	ProductID     *string
+	ProductName   *string
+	SellerSku     *string
+	SkuName       *string
+	SkuType       *string
+	OriginalPrice decimal.Decimal
+	// Price of the unit after the seller's and the platform's discounts.
+	SalePrice        decimal.Decimal
+	SellerDiscount   decimal.NullDecimal
+	PlatformDiscount decimal.NullDecimal
+	// Sum of item_tax[].tax_amount; null when TikTok sent no item tax.
+	Tax           decimal.NullDecimal
+	Currency      *string
+	IsGift        bool
+	PackageID     *string
+	PackageStatus *string
+	// The unit's own status: CANCELLED for a line-level cancellation while the order goes on.
+	DisplayStatus *string
+	// Who cancelled the unit: BUYER, SELLER, OPERATOR or SYSTEM.
+	CancelUser         *string
+	CancelReason       *string
+	ShippingProviderID *string
+	TrackingNumber     *string
+	RtsTime            *time.Time
+	// TikTok's combined_listing_skus (the SKUs a combined listing unit is made of), as sent.
+	CombinedListingSkus []byte
+}
+
+// The package ids of an order's newest state (packages[] and the lines' package_id). TikTok splits and combines packages later; the posting ledger keeps what was posted.
+type TiktokOrderPackage struct {
+	ShopID    string
+	OrderID   string
+	PackageID string
+	Position  int32
+}
+
+// Every order object TikTok gave us (poll pages, webhook-triggered and other detail reads), as received minus personal data (in pii.order_recipient). The same state received twice is stored once. The typed orders are derived from here and can be rebuilt with `tiktokb1 replay orders`.
+type TiktokOrderPayload struct {
+	ID     int64
+	ShopID string
+	// TikTok's order id (body id, 18-19 digits as text); null only for an object TikTok sent without a usable id (reported as tiktok_order_unreadable).
+	OrderID *string
+	// How it arrived: poll (order search), webhook (detail read because of a webhook), detail (any other detail read).
+	Source string
+	// When this service stored it (first time; a later identical copy is not stored again).
+	ReceivedAt time.Time
+	// TikTok's update_time of the order, unix seconds; null when the body has none that reads.
+	UpdateTime *int64
+	// TikTok's order status in the body.
+	Status *string
+	// The order object as TikTok sent it, without recipient_address, buyer_email, buyer_message, user_id, cpf and cpf_name (kept in pii.order_recipient).
+	Body json.RawMessage
+	// SHA-256 of body (its jsonb binary form), computed by Postgres: the same state fetched twice lands once.
+	BodySha256 []byte
 }
 
 // TikTok shops onboarded through the seller's authorisation (/oauth/tiktok/start), as TikTok lists them.

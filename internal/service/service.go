@@ -105,7 +105,12 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 			}
 		}()
 	}
-	deps := jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention}
+	deps := jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention, PIIRetention: cfg.Database.PIIRetention}
+	if sap != nil {
+		// The client's own ServiceLayerTimeout default: twice the request
+		// timeout. A lost POST is looked up only after it.
+		deps.SAP, deps.SAPLookupAfter = sap, 2*cfg.Governor.RequestTimeout
+	}
 	if cfg.SAPB1.SQLDSN.IsSet() {
 		isolation := sqlreader.ReadCommitted
 		if cfg.SAPB1.SQLIsolation == "snapshot" {
