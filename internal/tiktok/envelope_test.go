@@ -126,3 +126,26 @@ func TestOwnRateLimitReturnsLimitErrorInsteadOfWaitingLong(t *testing.T) {
 		t.Fatalf("another shop was limited too: %v", err)
 	}
 }
+
+// One order without an id does not fail its page: it comes back with its raw
+// bytes for landing to store and report.
+func TestOrderWithoutIDKeepsThePage(t *testing.T) {
+	cl := answer(t, 200, nil, `{"code":0,"data":{"orders":[{"status":"UNPAID","update_time":5},{"id":"576461413038785752","status":"UNPAID"}],"next_page_token":""}}`)
+	cl.cfg.Tokens = staticToken("t")
+	var got []Order
+	err := cl.SearchOrders(context.Background(), Shop{ID: "1", Cipher: "c"}, OrderFilter{}, 50, func(p []Order) error {
+		got = append(got, p...)
+		return nil
+	})
+	if err != nil || len(got) != 2 || got[0].ID != "" || got[0].UpdateTime != 5 || len(got[0].Raw) == 0 || got[1].ID != "576461413038785752" {
+		t.Fatalf("page = %+v, %v", got, err)
+	}
+}
+
+type staticToken string
+
+func (s staticToken) AccessToken(context.Context, string) (string, error) { return string(s), nil }
+
+func (s staticToken) RefreshAccessToken(context.Context, string, string) (string, error) {
+	return string(s), nil
+}

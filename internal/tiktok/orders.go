@@ -3,7 +3,6 @@ package tiktok
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -29,9 +28,8 @@ func (o *Order) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &head); err != nil {
 		return err
 	}
-	if head.ID == "" {
-		return fmt.Errorf("order without id: %s", truncate(b, 80))
-	}
+	// An order without an id is kept with its raw bytes: landing stores it
+	// and reports it, instead of one bad order failing the whole page.
 	*o = Order{ID: string(head.ID), Status: head.Status, CreateTime: int64(head.CreateTime), UpdateTime: int64(head.UpdateTime), Raw: append(json.RawMessage(nil), b...)}
 	return nil
 }
