@@ -151,3 +151,6 @@ WHERE id = @id;
 UPDATE tiktok.webhook_event
 SET process_error = @process_error
 WHERE id = @id AND processed_at IS NULL;
+
+-- name: ListActiveTikTokShops :many
+SELECT id, name, cipher FROM tiktok.shop WHERE status = 'active' ORDER BY id;

@@ -31,6 +31,7 @@ var commands = []command{
 	{"migrate", "bring the database schema up to date, roll it back, or show its status", runMigrate},
 	{"mapping", "import or export the orders flow's configuration as CSV: shops, tax codes, SKU map, bundles", runMapping},
 	{"replay", "derive typed tables again from the landed raw payloads (replay orders), e.g. after a fix", runReplay},
+	{"doctor", "check connections, the schema and SAP's user fields; --fix creates missing fields", runDoctor},
 	{"local-db", "print the URL of the local Postgres used when DATABASE_URL is unset, or stop it", runLocalDB},
 	{"sim", "run a simulator of an outside system (TikTok Shop, SAP Business One) for tests, the demo and rehearsals", runSim},
 	{"version", "print the version of this build", runVersion},

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	_ "github.com/microsoft/go-mssqldb"
 
+	"github.com/tiktokb1/tiktokb1/internal/sim/sapb1sim"
 	"github.com/tiktokb1/tiktokb1/internal/testdb"
 )
 
@@ -73,7 +75,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"--help"}, {"help"}, {"serve", "--help"}, {"migrate", "--help"}, {"migrate", "up", "--help"},
 		{"version", "--help"}, {"help", "migrate"}, {"serve", "-h"}, {"local-db", "--help"},
 		{"sim", "--help"}, {"sim", "tiktok", "--help"}, {"sim", "sapb1", "--help"},
-		{"mapping", "--help"},
+		{"mapping", "--help"}, {"doctor", "--help"},
 	} {
 		r := tiktokb1(t, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: tiktokb1") {
@@ -400,5 +402,32 @@ func TestSimSAPB1ServesTheServiceLayerAndSQLServer(t *testing.T) {
 	case <-exited:
 	case <-time.After(20 * time.Second):
 		t.Fatal("sim sapb1 did not stop on SIGTERM")
+	}
+}
+
+// doctor finds the missing SAP user fields, creates them only with --fix,
+// and is satisfied afterwards.
+func TestDoctorChecksAndFixesSAPUserFields(t *testing.T) {
+	ctx := context.Background()
+	sim, err := sapb1sim.New(ctx, sapb1sim.Options{DatabaseURL: testdb.NewURL(t), CompanyDB: "SBODOC", User: "manager", Password: "s3cret", DocsPerSecond: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() { srv.Close(); sim.Close() })
+	env := []string{"DATABASE_URL=" + testdb.NewURL(t), "SAPB1_SERVICE_LAYER_URL=" + srv.URL + "/b1s/v1",
+		"SAPB1_COMPANY_DB=SBODOC", "SAPB1_USER=manager", "SAPB1_PASSWORD=s3cret"}
+
+	r := tiktokb1(t, env, "doctor")
+	if r.code != 1 || strings.Count(r.stdout, "missing: run `tiktokb1 doctor --fix`") != 3 || !strings.Contains(r.stdout, "ok    Postgres") {
+		t.Fatalf("doctor on a company without the fields: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = tiktokb1(t, env, "doctor", "--fix")
+	if r.code != 0 || strings.Count(r.stdout, "created: restart the Service Layer") != 3 {
+		t.Fatalf("doctor --fix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = tiktokb1(t, env, "doctor")
+	if r.code != 0 || strings.Count(r.stdout, "present") != 3 {
+		t.Fatalf("doctor after --fix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

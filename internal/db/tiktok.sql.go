@@ -197,6 +197,36 @@ func (q *Queries) InsertWebhookEvent(ctx context.Context, arg InsertWebhookEvent
 	return id, err
 }
 
+const listActiveTikTokShops = `-- name: ListActiveTikTokShops :many
+SELECT id, name, cipher FROM tiktok.shop WHERE status = 'active' ORDER BY id
+`
+
+type ListActiveTikTokShopsRow struct {
+	ID     string
+	Name   string
+	Cipher string
+}
+
+func (q *Queries) ListActiveTikTokShops(ctx context.Context) ([]ListActiveTikTokShopsRow, error) {
+	rows, err := q.db.Query(ctx, listActiveTikTokShops)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListActiveTikTokShopsRow{}
+	for rows.Next() {
+		var i ListActiveTikTokShopsRow
+		if err := rows.Scan(&i.ID, &i.Name, &i.Cipher); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTikTokAuthorizationsDue = `-- name: ListTikTokAuthorizationsDue :many
 SELECT open_id FROM integration.tiktok_authorization
 WHERE status = 'active' AND access_expires_at < $1::timestamptz

@@ -90,7 +90,7 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 	if err != nil {
 		return err
 	}
-	sap, err := newSAP(ctx, cfg, pool, m)
+	sap, err := newSAP(ctx, cfg, pool, m, 0)
 	if err != nil {
 		return err
 	}
@@ -267,11 +267,13 @@ func newTikTok(cfg *config.Config, pool *pgxpool.Pool) (*tiktokParts, error) {
 
 // newSAP builds the Service Layer client behind the governor; nil when SAP
 // is not configured.
-func newSAP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, m *metrics.Metrics) (*sapb1.Client, error) {
+func newSAP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, m *metrics.Metrics, maxWait time.Duration) (*sapb1.Client, error) {
 	if !cfg.SAPB1.Enabled() {
 		return nil, nil
 	}
-	g, err := governor.New(ctx, pool, governor.FromSettings(cfg.Governor))
+	gcfg := governor.FromSettings(cfg.Governor)
+	gcfg.MaxWait = maxWait
+	g, err := governor.New(ctx, pool, gcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -288,4 +290,22 @@ func newSAP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, m *metr
 		RequestTimeout:     cfg.Governor.RequestTimeout,
 		Gate:               g,
 	})
+}
+
+// NewTikTokClient is the TikTok client of a configured process, with the
+// shops' stored tokens; nil when TikTok is not configured.
+func NewTikTokClient(cfg *config.Config, pool *pgxpool.Pool) (*tiktok.Client, error) {
+	tt, err := newTikTok(cfg, pool)
+	if err != nil || tt == nil {
+		return nil, err
+	}
+	return tt.api, nil
+}
+
+// NewSAPClient is the Service Layer client behind the governor, as serve
+// builds it; nil when SAP is not configured.
+// A command waits for the governor (up to 30 s a request) instead of
+// failing: it has no River job to snooze.
+func NewSAPClient(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool) (*sapb1.Client, error) {
+	return newSAP(ctx, cfg, pool, metrics.New(buildinfo.String()), 30*time.Second)
 }
