@@ -154,25 +154,12 @@ func scanItem(rows *sql.Rows) (Item, error) {
 
 // Items reads the item master in keyset pages, calling fn per page.
 func (r *Reader) Items(ctx context.Context, fn func([]Item) error) error {
-	after := ""
-	for {
-		var page []Item
-		err := r.rows(ctx, "items_page", func(rows *sql.Rows) error {
-			it, err := scanItem(rows)
-			page = append(page, it)
-			return err
-		}, r.cfg.PageSize, after)
-		if err != nil || len(page) == 0 {
-			return err
+	return pages(ctx, r, "items_page", scanItem, func(last *Item) []any {
+		if last == nil {
+			return []any{""}
 		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		if len(page) < r.cfg.PageSize {
-			return nil
-		}
-		after = page[len(page)-1].ItemCode
-	}
+		return []any{last.ItemCode}
+	}, fn)
 }
 
 // ItemsByCode reads the item master rows of the given items, in queries of
@@ -225,26 +212,12 @@ func scanStock(rows *sql.Rows) (Stock, error) {
 
 // StockAll reads OITW in keyset pages, calling fn per page.
 func (r *Reader) StockAll(ctx context.Context, fn func([]Stock) error) error {
-	afterItem, afterWhs := "", ""
-	for {
-		var page []Stock
-		err := r.rows(ctx, "stock_page", func(rows *sql.Rows) error {
-			s, err := scanStock(rows)
-			page = append(page, s)
-			return err
-		}, r.cfg.PageSize, afterItem, afterWhs)
-		if err != nil || len(page) == 0 {
-			return err
+	return pages(ctx, r, "stock_page", scanStock, func(last *Stock) []any {
+		if last == nil {
+			return []any{"", ""}
 		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		if len(page) < r.cfg.PageSize {
-			return nil
-		}
-		last := page[len(page)-1]
-		afterItem, afterWhs = last.ItemCode, last.WhsCode
-	}
+		return []any{last.ItemCode, last.WhsCode}
+	}, fn)
 }
 
 // stockBatch is the number of item codes one StockOf query takes.
@@ -300,31 +273,19 @@ type BOMLine struct {
 
 // BOMs reads every bill-of-materials line in keyset pages.
 func (r *Reader) BOMs(ctx context.Context, fn func([]BOMLine) error) error {
-	afterFather, afterChild := "", -1
-	for {
-		var page []BOMLine
-		err := r.rows(ctx, "boms_page", func(rows *sql.Rows) error {
-			var b BOMLine
-			var whs sql.NullString
-			if err := rows.Scan(&b.Father, &b.TreeType, &b.HeaderQuantity, &b.ChildNum, &b.Component, &b.Quantity, &whs); err != nil {
-				return err
-			}
-			b.Warehouse = whs.String
-			page = append(page, b)
-			return nil
-		}, r.cfg.PageSize, afterFather, afterChild)
-		if err != nil || len(page) == 0 {
-			return err
-		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		if len(page) < r.cfg.PageSize {
-			return nil
-		}
-		last := page[len(page)-1]
-		afterFather, afterChild = last.Father, last.ChildNum
+	scan := func(rows *sql.Rows) (BOMLine, error) {
+		var b BOMLine
+		var whs sql.NullString
+		err := rows.Scan(&b.Father, &b.TreeType, &b.HeaderQuantity, &b.ChildNum, &b.Component, &b.Quantity, &whs)
+		b.Warehouse = whs.String
+		return b, err
 	}
+	return pages(ctx, r, "boms_page", scan, func(last *BOMLine) []any {
+		if last == nil {
+			return []any{"", -1}
+		}
+		return []any{last.Father, last.ChildNum}
+	}, fn)
 }
 
 // Price is an item's price in a price list (ITM1).
@@ -337,19 +298,34 @@ type Price struct {
 
 // Prices reads one price list in keyset pages.
 func (r *Reader) Prices(ctx context.Context, priceList int, fn func([]Price) error) error {
-	after := ""
+	scan := func(rows *sql.Rows) (Price, error) {
+		var p Price
+		var cur sql.NullString
+		err := rows.Scan(&p.ItemCode, &p.PriceList, &p.Price, &cur)
+		p.Currency = cur.String
+		return p, err
+	}
+	return pages(ctx, r, "prices_page", scan, func(last *Price) []any {
+		if last == nil {
+			return []any{priceList, ""}
+		}
+		return []any{priceList, last.ItemCode}
+	}, fn)
+}
+
+// pages runs a keyset-paged query to the end: each page is one query of
+// PageSize rows after the key of the previous page's last row (keyArgs of
+// nil for the first), handed to fn before the next is read.
+func pages[T any](ctx context.Context, r *Reader, name string, scan func(*sql.Rows) (T, error), keyArgs func(last *T) []any, fn func([]T) error) error {
+	var last *T
 	for {
-		var page []Price
-		err := r.rows(ctx, "prices_page", func(rows *sql.Rows) error {
-			var p Price
-			var cur sql.NullString
-			if err := rows.Scan(&p.ItemCode, &p.PriceList, &p.Price, &cur); err != nil {
-				return err
-			}
-			p.Currency = cur.String
-			page = append(page, p)
-			return nil
-		}, r.cfg.PageSize, priceList, after)
+		var page []T
+		args := append([]any{r.cfg.PageSize}, keyArgs(last)...)
+		err := r.rows(ctx, name, func(rows *sql.Rows) error {
+			v, err := scan(rows)
+			page = append(page, v)
+			return err
+		}, args...)
 		if err != nil || len(page) == 0 {
 			return err
 		}
@@ -359,6 +335,6 @@ func (r *Reader) Prices(ctx context.Context, priceList int, fn func([]Price) err
 		if len(page) < r.cfg.PageSize {
 			return nil
 		}
-		after = page[len(page)-1].ItemCode
+		last = &page[len(page)-1]
 	}
 }
