@@ -12,7 +12,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 .PHONY: run build test check generate bench stop-local-db help
 
 help:
-	@echo "make run       migrate the database, then serve on $(HTTP_ADDR)"
+	@echo "make run       migrate the database, then serve the sandbox (both simulators in-process) on $(HTTP_ADDR)"
 	@echo "make test      run every test (needs only Go; Postgres is found or started)"
 	@echo "make check     go vet, gofmt, sqlc diff, migrations up/down/up on a scratch database"
 	@echo "make generate  regenerate internal/db from queries/ and migrations/ with sqlc"
@@ -23,7 +23,7 @@ build:
 
 run: build
 	./$(BIN) migrate up
-	./$(BIN) serve --http-addr $(HTTP_ADDR)
+	./$(BIN) serve --sandbox --http-addr $(HTTP_ADDR)
 
 # -count=1: test results talk to a database and must never come from Go's cache.
 test:
