@@ -32,7 +32,7 @@ type CancelOrderWorker struct {
 }
 
 func (w *CancelOrderWorker) Timeout(*river.Job[CancelOrderArgs]) time.Duration {
-	return 10 * time.Minute
+	return w.Deps.jobTimeout()
 }
 
 func (w *CancelOrderWorker) Work(ctx context.Context, job *river.Job[CancelOrderArgs]) error {

@@ -90,7 +90,25 @@ type Deps struct {
 	// ValidateOrdersInterval is how often landed orders are validated;
 	// default DefaultValidateOrdersInterval (5 s).
 	ValidateOrdersInterval time.Duration
+	// JobTimeout is how long the orders flow's jobs (validate_orders,
+	// post_order, cancel_order) may run (TIKTOKB1_JOB_TIMEOUT); default
+	// DefaultJobTimeout (10 min). River's rescuer retries a job whose
+	// process died only once this has passed, so it also bounds how long a
+	// crash holds an order up.
+	JobTimeout time.Duration
+	// ReleaseOrdersInterval is how often posted Sales Orders on hold are
+	// checked against TikTok for release (and posted orders for changes to
+	// patch); default DefaultReleaseOrdersInterval (30 s).
+	ReleaseOrdersInterval time.Duration
+	// ReleaseDelay keeps a posted Sales Order on hold at least this long
+	// before its release check; default 0.
+	ReleaseDelay time.Duration
 }
+
+// DefaultJobTimeout is Deps.JobTimeout's default.
+const DefaultJobTimeout = 10 * time.Minute
+
+func (d Deps) jobTimeout() time.Duration { return cmp.Or(d.JobTimeout, DefaultJobTimeout) }
 
 func (d Deps) ordersPollInterval() time.Duration {
 	return cmp.Or(d.OrdersPollInterval, DefaultOrdersPollInterval)
@@ -128,6 +146,8 @@ func Workers(deps Deps) *river.Workers {
 	river.AddWorker(w, &SnapshotSAPB1MasterWorker{Deps: deps})
 	river.AddWorker(w, &RefreshSAPB1ItemsWorker{Deps: deps})
 	orderPostingWorkers(w, deps)
+	river.AddWorker(w, &ReleaseOrdersWorker{Deps: deps})
+	river.AddWorker(w, &PatchOrderWorker{Deps: deps})
 	return w
 }
 
@@ -159,5 +179,6 @@ func Periodic(deps Deps) []*river.PeriodicJob {
 		))
 	}
 	jobs = append(jobs, orderPostingPeriodic(deps)...)
+	jobs = append(jobs, releasePeriodic(deps)...)
 	return append(jobs, sapMasterPeriodic(deps)...)
 }

@@ -37,10 +37,13 @@ type PostOrderWorker struct {
 	Deps Deps
 }
 
-// Timeout leaves room for SAP's own request timeout, a login and the reads
-// around the POST; a job cut off mid-POST leaves the order posting, which the
-// next attempt settles by looking it up.
-func (w *PostOrderWorker) Timeout(*river.Job[PostOrderArgs]) time.Duration { return 10 * time.Minute }
+// Timeout (TIKTOKB1_JOB_TIMEOUT, default 10 min) leaves room for SAP's own
+// request timeout, a login and the reads around the POST; a job cut off
+// mid-POST leaves the order posting, which the next attempt settles by
+// looking it up.
+func (w *PostOrderWorker) Timeout(*river.Job[PostOrderArgs]) time.Duration {
+	return w.Deps.jobTimeout()
+}
 
 func (w *PostOrderWorker) Work(ctx context.Context, job *river.Job[PostOrderArgs]) error {
 	if w.Deps.SAP == nil {

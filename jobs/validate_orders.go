@@ -49,7 +49,7 @@ type ValidateOrdersWorker struct {
 }
 
 func (w *ValidateOrdersWorker) Timeout(*river.Job[ValidateOrdersArgs]) time.Duration {
-	return 10 * time.Minute
+	return w.Deps.jobTimeout()
 }
 
 func (w *ValidateOrdersWorker) Work(ctx context.Context, job *river.Job[ValidateOrdersArgs]) error {

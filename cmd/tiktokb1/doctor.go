@@ -19,8 +19,8 @@ const doctorUsage = `doctor [--fix]
 
 Checks the database schema, TikTok Shop for every onboarded shop, SAP's
 Service Layer and SQL Server connections, and the SAP user-defined fields the
-orders flow writes (U_TikTokOrderId and U_TikTokShopId on ORDR,
-U_TikTokPackageId on RDR1). Exits 1 when anything needs attention.
+orders flow writes (U_TikTokOrderId, U_TikTokShopId and U_TikTokRelease on
+ORDR, U_TikTokPackageId on RDR1). Exits 1 when anything needs attention.
 
 --fix creates the missing user fields. That alters SAP's tables (a field on
 RDR1 alters every document-line table) and the Service Layer sees new fields

@@ -419,15 +419,15 @@ func TestDoctorChecksAndFixesSAPUserFields(t *testing.T) {
 		"SAPB1_COMPANY_DB=SBODOC", "SAPB1_USER=manager", "SAPB1_PASSWORD=s3cret"}
 
 	r := tiktokb1(t, env, "doctor")
-	if r.code != 1 || strings.Count(r.stdout, "missing: run `tiktokb1 doctor --fix`") != 3 || !strings.Contains(r.stdout, "ok    Postgres") {
+	if r.code != 1 || strings.Count(r.stdout, "missing: run `tiktokb1 doctor --fix`") != 4 || !strings.Contains(r.stdout, "ok    Postgres") {
 		t.Fatalf("doctor on a company without the fields: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = tiktokb1(t, env, "doctor", "--fix")
-	if r.code != 0 || strings.Count(r.stdout, "created: restart the Service Layer") != 3 {
+	if r.code != 0 || strings.Count(r.stdout, "created: restart the Service Layer") != 4 {
 		t.Fatalf("doctor --fix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = tiktokb1(t, env, "doctor")
-	if r.code != 0 || strings.Count(r.stdout, "present") != 3 {
+	if r.code != 0 || strings.Count(r.stdout, "present") != 4 {
 		t.Fatalf("doctor after --fix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -125,6 +125,13 @@ type Workers struct {
 	Priority int
 	// Default is for queue default (TIKTOKB1_WORKERS_DEFAULT, default 5).
 	Default int
+	// JobTimeout is how long a job may run before its context is cancelled
+	// and River retries it (TIKTOKB1_JOB_TIMEOUT, default 10m, 1s to 24h).
+	JobTimeout time.Duration
+	// RescueStuckJobsAfter: a job still running this long, its process
+	// having died, is retried (TIKTOKB1_RESCUE_STUCK_JOBS_AFTER, default 1h,
+	// more than JobTimeout, at most 24h).
+	RescueStuckJobsAfter time.Duration
 }
 
 // ByQueue returns the worker counts keyed by River queue name: tiktok_read,
@@ -305,6 +312,11 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		TikTokWrite: l.wholeNumber(envWorkersTTWrite, 1, 1000),
 		Priority:    l.wholeNumber(envWorkersPriority, 1, 1000),
 		Default:     l.wholeNumber(envWorkersDefault, 1, 1000),
+	}
+	c.Workers.JobTimeout = l.duration(envJobTimeout, time.Second, 24*time.Hour, "1s to 24h, e.g. 10m")
+	c.Workers.RescueStuckJobsAfter = l.duration(envRescueStuckJobs, time.Second, 24*time.Hour, "more than TIKTOKB1_JOB_TIMEOUT, at most 24h, e.g. 1h")
+	if w := c.Workers; w.JobTimeout > 0 && w.RescueStuckJobsAfter > 0 && w.RescueStuckJobsAfter <= w.JobTimeout {
+		l.addf(envRescueStuckJobs, "%q is not more than %s (%s): a job still running would be started again; expected more", l.value(envRescueStuckJobs), envJobTimeout, w.JobTimeout)
 	}
 
 	c.TikTok.AppKey = l.value(envTikTokAppKey)

@@ -94,7 +94,8 @@ func defaultConfig() Config {
 			SyncRunRetention: 2160 * time.Hour,
 			PIIRetention:     2160 * time.Hour,
 		},
-		Workers: Workers{TikTokRead: 10, SAPB1Read: 2, SAPB1Write: 10, TikTokWrite: 5, Priority: 5, Default: 5},
+		Workers: Workers{TikTokRead: 10, SAPB1Read: 2, SAPB1Write: 10, TikTokWrite: 5, Priority: 5, Default: 5,
+			JobTimeout: 10 * time.Minute, RescueStuckJobsAfter: time.Hour},
 		TikTok: TikTok{
 			APIURL:            "https://open-api.tiktokglobalshop.com",
 			AuthURL:           "https://auth.tiktok-shops.com",
@@ -236,6 +237,8 @@ func TestLoadAllSet(t *testing.T) {
 		envWorkersTTWrite:     "4",
 		envWorkersPriority:    "6",
 		envWorkersDefault:     "7",
+		envJobTimeout:         "5s",
+		envRescueStuckJobs:    "6s",
 		envTikTokAppKey:       "key123",
 		envTikTokAppSecret:    "tt-secret",
 		envTikTokAPIURL:       "http://localhost:8081/",
@@ -295,7 +298,8 @@ func TestLoadAllSet(t *testing.T) {
 			SyncRunRetention: 24 * time.Hour,
 			PIIRetention:     720 * time.Hour,
 		},
-		Workers: Workers{TikTokRead: 1, SAPB1Read: 1000, SAPB1Write: 3, TikTokWrite: 4, Priority: 6, Default: 7},
+		Workers: Workers{TikTokRead: 1, SAPB1Read: 1000, SAPB1Write: 3, TikTokWrite: 4, Priority: 6, Default: 7,
+			JobTimeout: 5 * time.Second, RescueStuckJobsAfter: 6 * time.Second},
 		TikTok: TikTok{
 			AppKey:            "key123",
 			APIURL:            "http://localhost:8081",
@@ -352,6 +356,14 @@ func TestLoadValidValues(t *testing.T) {
 			func(c *Config) bool { return c.Database.AppRole == strings.Repeat("a", 63) }},
 		{"shutdown 1s", map[string]string{envShutdownTimeout: "1s"},
 			func(c *Config) bool { return c.Server.ShutdownTimeout == time.Second }},
+		{"job timeout and rescue by default", map[string]string{},
+			func(c *Config) bool {
+				return c.Workers.JobTimeout == 10*time.Minute && c.Workers.RescueStuckJobsAfter == time.Hour
+			}},
+		{"long job timeout with a longer rescue", map[string]string{envJobTimeout: "2h", envRescueStuckJobs: "3h"},
+			func(c *Config) bool {
+				return c.Workers.JobTimeout == 2*time.Hour && c.Workers.RescueStuckJobsAfter == 3*time.Hour
+			}},
 		{"retention in minutes", map[string]string{envSyncRunRetention: "1500m"},
 			func(c *Config) bool { return c.Database.SyncRunRetention == 25*time.Hour }},
 		{"personal data for a year", map[string]string{envPIIRetention: "8760h"},
@@ -463,6 +475,14 @@ func TestLoadInvalid(t *testing.T) {
 			[]string{`TIKTOKB1_SHUTDOWN_TIMEOUT: "500ms" is too short; expected 1s to 10m, e.g. 30s or 2m`}},
 		{"shutdown timeout too long", map[string]string{envShutdownTimeout: "11m"},
 			[]string{`TIKTOKB1_SHUTDOWN_TIMEOUT: "11m" is too long; expected 1s to 10m, e.g. 30s or 2m`}},
+		{"job timeout too short", map[string]string{envJobTimeout: "500ms"},
+			[]string{`TIKTOKB1_JOB_TIMEOUT: "500ms" is too short; expected 1s to 24h, e.g. 10m`}},
+		{"rescue not after the job timeout", map[string]string{envJobTimeout: "2h", envRescueStuckJobs: "2h"},
+			[]string{`TIKTOKB1_RESCUE_STUCK_JOBS_AFTER: "2h" is not more than TIKTOKB1_JOB_TIMEOUT (2h0m0s): a job still running would be started again; expected more`}},
+		{"rescue before the default job timeout", map[string]string{envRescueStuckJobs: "5m"},
+			[]string{`TIKTOKB1_RESCUE_STUCK_JOBS_AFTER: "5m" is not more than TIKTOKB1_JOB_TIMEOUT (10m0s): a job still running would be started again; expected more`}},
+		{"rescue too late", map[string]string{envRescueStuckJobs: "25h"},
+			[]string{`TIKTOKB1_RESCUE_STUCK_JOBS_AFTER: "25h" is too long; expected more than TIKTOKB1_JOB_TIMEOUT, at most 24h, e.g. 1h`}},
 		{"retention in days", map[string]string{envSyncRunRetention: "90d"},
 			[]string{`TIKTOKB1_SYNC_RUN_RETENTION: "90d" is not a duration; expected at least 24h, in hours, e.g. 2160h for 90 days`}},
 		{"retention too short", map[string]string{envSyncRunRetention: "23h59m"},

@@ -21,6 +21,8 @@ const (
 	envWorkersTTWrite     = "TIKTOKB1_WORKERS_TIKTOK_WRITE"
 	envWorkersPriority    = "TIKTOKB1_WORKERS_PRIORITY"
 	envWorkersDefault     = "TIKTOKB1_WORKERS_DEFAULT"
+	envJobTimeout         = "TIKTOKB1_JOB_TIMEOUT"
+	envRescueStuckJobs    = "TIKTOKB1_RESCUE_STUCK_JOBS_AFTER"
 	envTikTokAppKey       = "TIKTOK_APP_KEY"
 	envTikTokAppSecret    = "TIKTOK_APP_SECRET"
 	envTikTokAPIURL       = "TIKTOK_API_URL"
@@ -103,6 +105,10 @@ var variables = []Var{
 		Description: "How many urgent jobs (priority queue) run at once (1 to 1000)."},
 	{Name: envWorkersDefault, Default: "5",
 		Description: "How many other jobs (default queue) run at once (1 to 1000)."},
+	{Name: envJobTimeout, Default: "10m",
+		Description: "How long a job may run before it is cancelled and retried (1s to 24h); the TikTok order poll keeps its own 30m."},
+	{Name: envRescueStuckJobs, Default: "1h",
+		Description: "A job still marked running this long (its process died) is retried; more than TIKTOKB1_JOB_TIMEOUT, at most 24h."},
 	{Name: envTikTokAppKey,
 		Description: "TikTok Shop app key. Leave it and TIKTOK_APP_SECRET unset to run without TikTok Shop."},
 	{Name: envTikTokAppSecret, Secret: true,

@@ -107,6 +107,22 @@ type IntegrationOrderPosting struct {
 	LastError *string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// When the release job last checked the order against TikTok (one batched order detail call per shop).
+	ReleaseCheckedAt *time.Time
+	// Why the last check did not release the order (a pending cancellation request, cancelled, not awaiting shipment, not found); null once approved.
+	ReleaseHold *string
+	// When TikTok confirmed the order shippable with no pending cancellation request: patch_order then sets the release UDF (U_TikTokRelease = Y) in SAP.
+	ReleaseApprovedAt *time.Time
+	// When SAP accepted the release (U_TikTokRelease = Y): the warehouse may pick it from then on.
+	ReleasedAt *time.Time
+	// When a patch_order job was last queued because the landed order no longer matches the posted lines (units cancelled on TikTok).
+	PatchQueuedAt *time.Time
+	// When the Sales Order's lines were last patched to follow TikTok.
+	PatchedAt *time.Time
+	// md5 of the buyer's address as last seen for a posted order (the Sales Order carries no address from us; a change is only noted).
+	AddressHash *string
+	// When the buyer's address of a posted order last changed on TikTok (webhook 3).
+	AddressChangedAt *time.Time
 }
 
 // The shared state of the SAP Service Layer governor: its limits (written by each process at start from SAPB1_* settings), the adaptive cap, the request-rate bucket and the circuit breaker. Exactly one row.

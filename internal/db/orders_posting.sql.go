@@ -68,7 +68,7 @@ func (q *Queries) ChangedOrdersPage(ctx context.Context, arg ChangedOrdersPagePa
 }
 
 const getOrderPosting = `-- name: GetOrderPosting :one
-SELECT shop_id, order_id, state, reason, reason_kind, exception_id, wait_until, payload_id, order_derived_at, checked_at, enqueued_at, bound_doc_entry, posting_started_at, doc_date, attempts, doc_entry, doc_num, expected_total, tiktok_total, sap_total, total_check, totals, lines, as_shipped, posted_at, cancel_seen_at, cancel_result, cancelled_at, closed_at, last_error, created_at, updated_at FROM integration.order_posting WHERE shop_id = $1 AND order_id = $2
+SELECT shop_id, order_id, state, reason, reason_kind, exception_id, wait_until, payload_id, order_derived_at, checked_at, enqueued_at, bound_doc_entry, posting_started_at, doc_date, attempts, doc_entry, doc_num, expected_total, tiktok_total, sap_total, total_check, totals, lines, as_shipped, posted_at, cancel_seen_at, cancel_result, cancelled_at, closed_at, last_error, created_at, updated_at, release_checked_at, release_hold, release_approved_at, released_at, patch_queued_at, patched_at, address_hash, address_changed_at FROM integration.order_posting WHERE shop_id = $1 AND order_id = $2
 `
 
 type GetOrderPostingParams struct {
@@ -112,6 +112,14 @@ func (q *Queries) GetOrderPosting(ctx context.Context, arg GetOrderPostingParams
 		&i.LastError,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ReleaseCheckedAt,
+		&i.ReleaseHold,
+		&i.ReleaseApprovedAt,
+		&i.ReleasedAt,
+		&i.PatchQueuedAt,
+		&i.PatchedAt,
+		&i.AddressHash,
+		&i.AddressChangedAt,
 	)
 	return i, err
 }
@@ -170,7 +178,7 @@ func (q *Queries) InsertOrderPostings(ctx context.Context, states json.RawMessag
 }
 
 const lockOrderPosting = `-- name: LockOrderPosting :one
-SELECT shop_id, order_id, state, reason, reason_kind, exception_id, wait_until, payload_id, order_derived_at, checked_at, enqueued_at, bound_doc_entry, posting_started_at, doc_date, attempts, doc_entry, doc_num, expected_total, tiktok_total, sap_total, total_check, totals, lines, as_shipped, posted_at, cancel_seen_at, cancel_result, cancelled_at, closed_at, last_error, created_at, updated_at FROM integration.order_posting WHERE shop_id = $1 AND order_id = $2 FOR UPDATE
+SELECT shop_id, order_id, state, reason, reason_kind, exception_id, wait_until, payload_id, order_derived_at, checked_at, enqueued_at, bound_doc_entry, posting_started_at, doc_date, attempts, doc_entry, doc_num, expected_total, tiktok_total, sap_total, total_check, totals, lines, as_shipped, posted_at, cancel_seen_at, cancel_result, cancelled_at, closed_at, last_error, created_at, updated_at, release_checked_at, release_hold, release_approved_at, released_at, patch_queued_at, patched_at, address_hash, address_changed_at FROM integration.order_posting WHERE shop_id = $1 AND order_id = $2 FOR UPDATE
 `
 
 type LockOrderPostingParams struct {
@@ -216,6 +224,14 @@ func (q *Queries) LockOrderPosting(ctx context.Context, arg LockOrderPostingPara
 		&i.LastError,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ReleaseCheckedAt,
+		&i.ReleaseHold,
+		&i.ReleaseApprovedAt,
+		&i.ReleasedAt,
+		&i.PatchQueuedAt,
+		&i.PatchedAt,
+		&i.AddressHash,
+		&i.AddressChangedAt,
 	)
 	return i, err
 }

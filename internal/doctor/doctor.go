@@ -34,6 +34,7 @@ type UserField struct {
 var RequiredFields = []UserField{
 	{"ORDR", "TikTokOrderId", 30, "TikTok order id"},
 	{"ORDR", "TikTokShopId", 30, "TikTok shop id"},
+	{"ORDR", "TikTokRelease", 1, "Released to the warehouse (Y/N)"},
 	{"RDR1", "TikTokPackageId", 30, "TikTok package id"},
 }
 

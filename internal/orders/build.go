@@ -263,7 +263,7 @@ func Build(o Order, lines []Line, cfg ShopConfig, r Resolver, loc *time.Location
 		NumAtCard:   o.ID,
 		Comments:    comments(o),
 		DocCurrency: currency,
-		UDF:         sapb1.UDFs{udf.OrderID: o.ID, udf.ShopID: o.ShopID},
+		UDF:         sapb1.UDFs{udf.OrderID: o.ID, udf.ShopID: o.ShopID, udf.Release: ReleaseHeld},
 	}
 	for _, pl := range p.Lines {
 		doc.Lines = append(doc.Lines, documentLine(pl, cfg.PricesIncludeTax, udf))

@@ -182,6 +182,11 @@ type UDFNames struct {
 	// Gift is a line UDF set to "Y" on gift lines. Default "": not sent
 	// (gift lines are still their own lines, and flagged in PostedLine).
 	Gift string
+	// Release is the header UDF of the release gate (DESIGN.md "Release
+	// gate"): a Sales Order is created with it "N" (on hold: the warehouse
+	// filters on it) and set to "Y" once TikTok confirmed the order still
+	// shippable just before release. Default U_TikTokRelease.
+	Release string
 }
 
 // Default UDF names (DESIGN.md, "Orders").
@@ -189,6 +194,13 @@ const (
 	DefaultOrderIDUDF   = "U_TikTokOrderId"
 	DefaultShopIDUDF    = "U_TikTokShopId"
 	DefaultPackageIDUDF = "U_TikTokPackageId"
+	DefaultReleaseUDF   = "U_TikTokRelease"
+)
+
+// Values of the release UDF.
+const (
+	ReleaseHeld     = "N"
+	ReleaseReleased = "Y"
 )
 
 func (u UDFNames) withDefaults() UDFNames {
@@ -200,6 +212,9 @@ func (u UDFNames) withDefaults() UDFNames {
 	}
 	if u.PackageID == "" {
 		u.PackageID = DefaultPackageIDUDF
+	}
+	if u.Release == "" {
+		u.Release = DefaultReleaseUDF
 	}
 	return u
 }

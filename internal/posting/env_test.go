@@ -206,6 +206,7 @@ func (e *env) seedSAP() {
 		{"UserFieldsMD", `{"TableName":"ORDR","Name":"TikTokOrderId","Type":"db_Alpha","Size":30,"Description":"TikTok order id"}`},
 		{"UserFieldsMD", `{"TableName":"ORDR","Name":"TikTokShopId","Type":"db_Alpha","Size":30,"Description":"TikTok shop id"}`},
 		{"UserFieldsMD", `{"TableName":"RDR1","Name":"TikTokPackageId","Type":"db_Alpha","Size":30,"Description":"TikTok package id"}`},
+		{"UserFieldsMD", `{"TableName":"ORDR","Name":"TikTokRelease","Type":"db_Alpha","Size":1,"Description":"Released to the warehouse (Y/N)"}`},
 	} {
 		if status, body := e.sap.Call(e.ctx, "POST", call[0], []byte(call[1])); status != 201 {
 			t.Fatalf("seeding %s: %d %s", call[0], status, body)

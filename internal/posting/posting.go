@@ -135,6 +135,9 @@ type Options struct {
 	// with an unsettled cancellation) whose job was last queued longer ago
 	// is queued again; default DefaultStaleAfter.
 	StaleAfter time.Duration
+	// ReleaseDelay: a posted Sales Order stays on hold at least this long
+	// before the release check (Release); default 0.
+	ReleaseDelay time.Duration
 	// UDF names the SAP user fields; empty names take internal/orders'
 	// defaults.
 	UDF orders.UDFNames
@@ -174,6 +177,7 @@ func New(opts Options) *Poster {
 	udf.OrderID = cmp.Or(udf.OrderID, orders.DefaultOrderIDUDF)
 	udf.ShopID = cmp.Or(udf.ShopID, orders.DefaultShopIDUDF)
 	udf.PackageID = cmp.Or(udf.PackageID, orders.DefaultPackageIDUDF)
+	udf.Release = cmp.Or(udf.Release, orders.DefaultReleaseUDF)
 	return &Poster{opts: opts, udf: udf}
 }
 

@@ -499,6 +499,7 @@ func seedSAP(ctx context.Context, sap *sapb1sim.Server) error {
 		{"UserFieldsMD", `{"TableName":"ORDR","Name":"TikTokOrderId","Type":"db_Alpha","Size":30,"Description":"TikTok order id"}`},
 		{"UserFieldsMD", `{"TableName":"ORDR","Name":"TikTokShopId","Type":"db_Alpha","Size":30,"Description":"TikTok shop id"}`},
 		{"UserFieldsMD", `{"TableName":"RDR1","Name":"TikTokPackageId","Type":"db_Alpha","Size":30,"Description":"TikTok package id"}`},
+		{"UserFieldsMD", `{"TableName":"ORDR","Name":"TikTokRelease","Type":"db_Alpha","Size":1,"Description":"Released to the warehouse (Y/N)"}`},
 	} {
 		if _, err := create(ctx, sap, c[0], c[1]); err != nil {
 			return err

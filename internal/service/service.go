@@ -217,13 +217,19 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 
 // NewRiverClient builds the River client with the queues, workers and
 // periodic jobs of this build.
+// A job whose process died (killed, crashed) stays running in River's table
+// until the rescuer retries it, TIKTOKB1_RESCUE_STUCK_JOBS_AFTER (and its
+// job timeout) after it started.
 func NewRiverClient(pool *pgxpool.Pool, cfg *config.Config, logger *slog.Logger, deps jobs.Deps) (*river.Client[pgx.Tx], error) {
+	deps.JobTimeout = cfg.Workers.JobTimeout
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger:       logger.With("component", "river"),
-		Schema:       migrations.RiverSchema,
-		Queues:       jobs.Queues(cfg.Workers.ByQueue()),
-		Workers:      jobs.Workers(deps),
-		PeriodicJobs: jobs.Periodic(deps),
+		Logger:               logger.With("component", "river"),
+		Schema:               migrations.RiverSchema,
+		Queues:               jobs.Queues(cfg.Workers.ByQueue()),
+		Workers:              jobs.Workers(deps),
+		PeriodicJobs:         jobs.Periodic(deps),
+		JobTimeout:           cfg.Workers.JobTimeout,
+		RescueStuckJobsAfter: cfg.Workers.RescueStuckJobsAfter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
