@@ -178,6 +178,13 @@ type TikTok struct {
 	// RateLimits overrides RateLimit by endpoint name (TIKTOK_RATE_LIMITS,
 	// default none), e.g. {"orders_search": 5}.
 	RateLimits map[string]float64
+	// OrdersPollInterval, OrdersPollLag and OrdersPollOverlap shape the
+	// order poll (TIKTOK_ORDERS_POLL_INTERVAL, default 60s;
+	// TIKTOK_ORDERS_POLL_LAG, default 2m; TIKTOK_ORDERS_POLL_OVERLAP,
+	// default 10m).
+	OrdersPollInterval time.Duration
+	OrdersPollLag      time.Duration
+	OrdersPollOverlap  time.Duration
 	// TokenKey holds the 32 bytes (decoded, not the hex or base64 text) of the
 	// AES-256 key the TikTok tokens are encrypted with in Postgres
 	// (TIKTOKB1_TOKEN_KEY or TIKTOKB1_TOKEN_KEY_FILE, default unset; required
@@ -329,6 +336,9 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	c.TikTok.TokenRefreshAhead = l.duration(envTikTokRefreshAhead, 30*time.Minute, 72*time.Hour, "30m to 72h, e.g. 24h")
 	c.TikTok.RateLimit = l.rate(envTikTokRateLimit, l.value(envTikTokRateLimit))
 	c.TikTok.RateLimits = l.rateLimits(envTikTokRateLimits)
+	c.TikTok.OrdersPollInterval = l.duration(envTikTokPollInterval, 5*time.Second, time.Hour, "5s to 1h, e.g. 60s")
+	c.TikTok.OrdersPollLag = l.duration(envTikTokPollLag, 0, time.Hour, "0s to 1h, e.g. 2m")
+	c.TikTok.OrdersPollOverlap = l.duration(envTikTokPollOverlap, 0, 24*time.Hour, "0s to 24h, e.g. 10m")
 	tokenKey := l.secret(envTokenKey, tokenKeyExpected, validTokenKey)
 	if key, err := DecodeTokenKey(tokenKey.Reveal()); err == nil {
 		c.TikTok.TokenKey = NewSecret(string(key))

@@ -32,6 +32,9 @@ const (
 	envTikTokRefreshAhead = "TIKTOK_TOKEN_REFRESH_AHEAD"
 	envTikTokRateLimit    = "TIKTOK_RATE_LIMIT"
 	envTikTokRateLimits   = "TIKTOK_RATE_LIMITS"
+	envTikTokPollInterval = "TIKTOK_ORDERS_POLL_INTERVAL"
+	envTikTokPollLag      = "TIKTOK_ORDERS_POLL_LAG"
+	envTikTokPollOverlap  = "TIKTOK_ORDERS_POLL_OVERLAP"
 	envTokenKey           = "TIKTOKB1_TOKEN_KEY"
 	envPublicURL          = "TIKTOKB1_PUBLIC_URL"
 	envSAPServiceLayer    = "SAPB1_SERVICE_LAYER_URL"
@@ -127,6 +130,12 @@ var variables = []Var{
 		Description: "Requests per second this service sends per shop and TikTok endpoint (0.1 to 1000); a job over it snoozes instead of waiting."},
 	{Name: envTikTokRateLimits,
 		Description: "Per-endpoint exceptions to TIKTOK_RATE_LIMIT, e.g. orders_search=5,inventory_update=20 (names: tiktokb1's endpoint table)."},
+	{Name: envTikTokPollInterval, Default: "60s",
+		Description: "How often each shop's orders are polled, so a lost webhook costs minutes, not an order (5s to 1h)."},
+	{Name: envTikTokPollLag, Default: "2m",
+		Description: "The poll reads up to now minus this: TikTok's search trails its writes (0s to 1h)."},
+	{Name: envTikTokPollOverlap, Default: "10m",
+		Description: "Each poll re-reads this much before the last one's watermark (0s to 24h)."},
 	{Name: envTokenKey, Secret: true,
 		Description: "Key the TikTok tokens are encrypted with in Postgres: 32 bytes as 64 hex characters or base64 (openssl rand -hex 32). Required with TIKTOK_APP_KEY."},
 	{Name: envPublicURL,

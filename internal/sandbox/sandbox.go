@@ -270,6 +270,8 @@ func Start(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, opts Opt
 	c.TikTok.AuthorizeURL = sb.TikTokURL + "/oauth/authorize"
 	c.TikTok.ServiceID = ServiceID
 	c.TikTok.TokenKey = config.NewSecret(string(tokenKey))
+	// Seconds scale, so a person watching the sandbox sees the poll work.
+	c.TikTok.OrdersPollInterval, c.TikTok.OrdersPollLag, c.TikTok.OrdersPollOverlap = 10*time.Second, 2*time.Second, time.Minute
 	c.SAPB1 = config.SAPB1{
 		ServiceLayerURL: sb.ServiceLayerURL, CompanyDB: CompanyDB, User: SAPUser,
 		Password: config.NewSecret(SAPPassword), SQLDSN: config.NewSecret(sb.TDSDSN), SQLIsolation: cmpOr(cfg.SAPB1.SQLIsolation, "read_committed"),

@@ -105,7 +105,8 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 			}
 		}()
 	}
-	deps := jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention, PIIRetention: cfg.Database.PIIRetention}
+	deps := jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention, PIIRetention: cfg.Database.PIIRetention,
+		OrdersPollInterval: cfg.TikTok.OrdersPollInterval, OrdersPollLag: cfg.TikTok.OrdersPollLag, OrdersPollOverlap: cfg.TikTok.OrdersPollOverlap}
 	if sap != nil {
 		// The client's own ServiceLayerTimeout default: twice the request
 		// timeout. A lost POST is looked up only after it.
