@@ -142,6 +142,7 @@ func Workers(deps Deps) *river.Workers {
 	river.AddWorker(w, &ProcessTikTokWebhookWorker{Deps: deps})
 	river.AddWorker(w, &RefreshTikTokTokensWorker{Deps: deps})
 	river.AddWorker(w, &PollTikTokOrdersWorker{Deps: deps})
+	river.AddWorker(w, &PollTikTokCancellationsWorker{Deps: deps})
 	river.AddWorker(w, &PurgeOrderPIIWorker{Pool: deps.Pool, Retention: deps.PIIRetention})
 	river.AddWorker(w, &SnapshotSAPB1MasterWorker{Deps: deps})
 	river.AddWorker(w, &RefreshSAPB1ItemsWorker{Deps: deps})
@@ -176,6 +177,10 @@ func Periodic(deps Deps) []*river.PeriodicJob {
 			river.PeriodicInterval(deps.ordersPollInterval()),
 			func() (river.JobArgs, *river.InsertOpts) { return PollTikTokOrdersArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "poll_tiktok_orders", RunOnStart: true},
+		), river.NewPeriodicJob(
+			river.PeriodicInterval(deps.ordersPollInterval()),
+			func() (river.JobArgs, *river.InsertOpts) { return PollTikTokCancellationsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "poll_tiktok_cancellations", RunOnStart: true},
 		))
 	}
 	jobs = append(jobs, orderPostingPeriodic(deps)...)
