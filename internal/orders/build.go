@@ -48,20 +48,15 @@ type PostedLine struct {
 }
 
 // AdditionalExpense is a document freight line, the Service Layer's
-// DocumentAdditionalExpenses entry. sapb1.Document does not carry it yet:
-// see Posting.
-type AdditionalExpense struct {
-	ExpenseCode int        `json:"ExpenseCode"`
-	LineTotal   *sapb1.Num `json:"LineTotal,omitempty"` // net amount
-	LineGross   *sapb1.Num `json:"LineGross,omitempty"` // gross amount, when the shop's prices include tax
-	TaxCode     string     `json:"TaxCode,omitempty"`
-}
+// DocumentAdditionalExpenses entry: the net LineTotal, or LineGross when the
+// shop's prices include tax, with the line's tax code.
+type AdditionalExpense = sapb1.AdditionalExpense
 
 // Posting is the Sales Order an order becomes.
 //
-// Document is ready to POST except for what sapb1.Document cannot carry
-// yet, which the caller adds until it can: Series ("Series", when not 0) and
-// Expenses ("DocumentAdditionalExpenses", when not empty).
+// Document is ready to POST except for Series ("Series", when not 0), which
+// the caller adds. Expenses are Document.Expenses (the freight), kept here
+// too for the totals.
 type Posting struct {
 	Document sapb1.Document
 	Series   int
@@ -111,9 +106,10 @@ type unit struct {
 //     buyer's payment plus TikTok's subsidy), as a service-item line or a
 //     freight expense, or not at all;
 //   - every line carries the tax code of the buyer's region (or the exempt
-//     code when TikTok remits the tax); prices go net and SAP computes the
-//     tax. A shop with gross prices is refused (shop_config_incomplete)
-//     until the SAP client can send PriceAfterVAT.
+//     code when TikTok remits the tax); prices go net (UnitPrice, LineTotal)
+//     and SAP computes the tax, or, when the shop's prices include tax,
+//     gross (PriceAfterVAT, and the freight's LineGross) and SAP splits out
+//     the tax.
 func Build(o Order, lines []Line, cfg ShopConfig, r Resolver, loc *time.Location) (Posting, []Problem) {
 	if loc == nil {
 		loc = time.UTC
@@ -185,9 +181,6 @@ func Build(o Order, lines []Line, cfg ShopConfig, r Resolver, loc *time.Location
 		} else {
 			missing = append(missing, fmt.Sprintf("a tax code for region %q or a default one (integration.tax_code)", o.Region))
 		}
-	}
-	if cfg.PricesIncludeTax {
-		missing = append(missing, "support for gross prices (prices_include_tax): the SAP client does not send PriceAfterVAT yet, so the order waits rather than post gross prices SAP would tax again")
 	}
 	if len(missing) > 0 {
 		ps.add(Problem{Kind: KindShopConfigIncomplete, Owner: OwnerIT, Message: fmt.Sprintf(
@@ -268,6 +261,7 @@ func Build(o Order, lines []Line, cfg ShopConfig, r Resolver, loc *time.Location
 	for _, pl := range p.Lines {
 		doc.Lines = append(doc.Lines, documentLine(pl, cfg.PricesIncludeTax, udf))
 	}
+	doc.Expenses = p.Expenses
 	p.Document = doc
 	p.Totals = totals(o, units, p, postShipping, shipRevenue, cfg, places)
 	return p, ps.list
@@ -422,7 +416,11 @@ func documentLine(pl PostedLine, gross bool, udf UDFNames) sapb1.DocumentLine {
 	n := func(d decimal.Decimal) *sapb1.Num { return &sapb1.Num{Decimal: d} }
 	dl := sapb1.DocumentLine{ItemCode: pl.ItemCode, Quantity: n(pl.Quantity), WarehouseCode: pl.Warehouse, TaxCode: pl.TaxCode,
 		DiscountPercent: n(decimal.Zero)}
-	if !gross {
+	if gross {
+		// SAP derives the net price from the gross one and the tax code's
+		// rate, and keeps the line's gross total (PriceAfterVAT × Quantity).
+		dl.PriceAfterVAT = n(pl.Price)
+	} else {
 		dl.UnitPrice, dl.LineTotal = n(pl.Price), n(pl.LineTotal)
 	}
 	u := sapb1.UDFs{}

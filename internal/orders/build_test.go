@@ -195,8 +195,6 @@ func TestProblems(t *testing.T) {
 			lines: []orders.Line{unitOf("1", "A")}, kind: orders.KindShopConfigIncomplete, owner: orders.OwnerIT, phrase: "shipping_item_code"},
 		{name: "freight without an expense code", cfg: func(c *orders.ShopConfig) { c.Shipping = orders.ShippingFreight },
 			lines: []orders.Line{unitOf("1", "A")}, kind: orders.KindShopConfigIncomplete, owner: orders.OwnerIT, phrase: "freight_expense_code"},
-		{name: "gross prices wait for PriceAfterVAT", cfg: func(c *orders.ShopConfig) { c.PricesIncludeTax = true },
-			lines: []orders.Line{unitOf("1", "A")}, kind: orders.KindShopConfigIncomplete, owner: orders.OwnerIT, phrase: "PriceAfterVAT"},
 		{name: "a negative shipping fee", order: func(o *orders.Order) { o.Payment.ShippingFee = decimal.NewFromInt(-1) },
 			lines: []orders.Line{unitOf("1", "A")}, kind: orders.KindInvalidAmount, phrase: "shipping"},
 	} {
@@ -310,5 +308,33 @@ func TestCompareTotals(t *testing.T) {
 				t.Errorf("got %s diff %s: %s\nwant %s diff %s saying %q", got.Status, got.Difference, got.Explanation, c.status, c.diff, c.phrase)
 			}
 		})
+	}
+}
+
+// A shop with gross prices posts them as PriceAfterVAT with the region's
+// tax code (no UnitPrice or LineTotal, which SAP would tax again), the
+// freight as LineGross, and expects SAP's DocTotal to be the gross amounts.
+func TestGrossPricesPostPriceAfterVAT(t *testing.T) {
+	price := func(s string) decimal.NullDecimal { return decimal.NewNullDecimal(decimal.RequireFromString(s)) }
+	cfg := sandboxConfig("S")
+	cfg.PricesIncludeTax, cfg.Shipping, cfg.FreightExpenseCode = true, orders.ShippingFreight, 1
+	cfg.TaxCodes = map[string]string{"GB": "S20"}
+	o := orders.Order{ShopID: "S", ID: "1", Status: orders.StatusAwaitingShipment, Currency: "GBP", Region: "GB",
+		Payment: orders.Payment{SubTotal: decimal.RequireFromString("10"), ShippingFee: decimal.RequireFromString("2.99"), TotalAmount: decimal.RequireFromString("12.99")}}
+	l := orders.Line{ID: "1", SellerSKU: "A", OriginalPrice: price("10"), SalePrice: price("10")}
+	p, probs := orders.Build(o, []orders.Line{l}, cfg, orders.Catalog{Items: map[string]string{"A": "A"}}, nil)
+	if len(probs) != 0 {
+		t.Fatalf("problems %v", probs)
+	}
+	dl := p.Document.Lines[0]
+	if dl.PriceAfterVAT == nil || dl.PriceAfterVAT.String() != "10" || dl.UnitPrice != nil || dl.LineTotal != nil || dl.TaxCode != "S20" {
+		t.Fatalf("line %+v", dl)
+	}
+	x := p.Document.Expenses
+	if len(x) != 1 || x[0].LineGross == nil || x[0].LineGross.String() != "2.99" || x[0].LineTotal != nil || x[0].TaxCode != "S20" {
+		t.Fatalf("freight %+v", x)
+	}
+	if !p.Totals.Expected.Equal(decimal.RequireFromString("12.99")) || !p.Totals.Unexplained.IsZero() || !p.Totals.GrossPrices {
+		t.Fatalf("totals %+v", p.Totals)
 	}
 }

@@ -63,8 +63,10 @@ type envOptions struct {
 type shopRow struct {
 	cutover        time.Time
 	ordersPaused   bool
-	shippingMode   string
+	shippingMode   string // service_item (default), freight (expense code 1) or none
 	alreadyShipped string
+	grossPrices    bool              // prices_include_tax
+	taxCodes       map[string]string // region → SAP tax code (integration.tax_code)
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -279,18 +281,28 @@ func (e *env) importShop(s shopRow) {
 	if mode == "" {
 		mode = "service_item"
 	}
-	item := ""
-	if mode == "service_item" {
+	item, freight := "", ""
+	switch mode {
+	case "service_item":
 		item = "SHIPPING"
+	case "freight":
+		freight = "1" // SAP's seeded "Freight"
 	}
 	shipped := s.alreadyShipped
 	if shipped == "" {
 		shipped = "exception"
 	}
 	csv := "shop_id,card_code,currency,series,default_warehouse,shipping_mode,shipping_item_code,freight_expense_code,prices_include_tax,tiktok_remits_tax,exempt_tax_code,fbt_mode,fbt_warehouse,already_shipped,cutover_at,extra_hold,orders_paused,inventory_paused,cancellations_paused\n" +
-		fmt.Sprintf("%s,C-TIKTOK,GBP,,01,%s,%s,,false,false,,skip,,%s,%s,0s,%t,false,false\n",
-			e.shopID, mode, item, shipped, s.cutover.UTC().Format(time.RFC3339), s.ordersPaused)
+		fmt.Sprintf("%s,C-TIKTOK,GBP,,01,%s,%s,%s,%t,false,,skip,,%s,%s,0s,%t,false,false\n",
+			e.shopID, mode, item, freight, s.grossPrices, shipped, s.cutover.UTC().Format(time.RFC3339), s.ordersPaused)
 	e.importCSV("shops", csv)
+	if len(s.taxCodes) > 0 {
+		tc := "shop_id,region,tax_code\n"
+		for region, code := range s.taxCodes {
+			tc += fmt.Sprintf("%s,%s,%s\n", e.shopID, region, code)
+		}
+		e.importCSV("tax-codes", tc)
+	}
 }
 
 func (e *env) importCSV(kind, csv string) {

@@ -230,10 +230,6 @@ func (p *Poster) evaluate(d *orderData, now time.Time) evaluation {
 		probs = append(probs, problem{Kind: bp.Kind, Owner: bp.Owner, ShopID: d.key.ShopID, OrderID: d.key.OrderID,
 			SKU: bp.SellerSKU, ItemCode: bp.ItemCode, Message: bp.Message, Details: map[string]any{"line_ids": bp.LineIDs}})
 	}
-	if len(posting.Expenses) > 0 {
-		probs = append(probs, problem{Kind: orders.KindShopConfigIncomplete, Owner: orders.OwnerIT, ShopID: d.key.ShopID, OrderID: d.key.OrderID,
-			Message: fmt.Sprintf("Shop %s posts shipping as a freight line (shipping_mode freight), which the SAP client cannot send yet (DocumentAdditionalExpenses): set shipping_mode to service_item with a shipping_item_code, or none. The order posts by itself once it is changed.", d.key.ShopID)})
-	}
 	probs = dedupe(probs)
 	ev.problems = probs
 

@@ -37,7 +37,9 @@ type Document struct {
 	Cancelled      string         `json:"Cancelled,omitempty"`
 	TrackingNumber string         `json:"TrackingNumber,omitempty"`
 	Lines          []DocumentLine `json:"DocumentLines,omitempty"`
-	UDF            UDFs           `json:"-"`
+	// Expenses are the document's freight (additional expense) lines.
+	Expenses []AdditionalExpense `json:"DocumentAdditionalExpenses,omitempty"`
+	UDF      UDFs                `json:"-"`
 	// ETag is the entity's version as read (W/"…"); PATCH and actions
 	// send it as If-Match so a concurrent change answers -2039.
 	ETag string `json:"-"`
@@ -63,6 +65,23 @@ type DocumentLine struct {
 	BaseEntry             *int   `json:"BaseEntry,omitempty"`
 	BaseLine              *int   `json:"BaseLine,omitempty"`
 	UDF                   UDFs   `json:"-"`
+}
+
+// AdditionalExpense is one freight line of a Document (the Service Layer's
+// DocumentAdditionalExpense; tables RDR3/DLN3/INV3/RIN3): ExpenseCode is an
+// additional expense definition (OEXD, entity AdditionalExpenses). Send the
+// net LineTotal, or LineGross when the amount includes tax; SAP answers
+// both with TaxPercent and TaxSum.
+type AdditionalExpense struct {
+	LineNum     *int   `json:"LineNum,omitempty"`
+	ExpenseCode int    `json:"ExpenseCode"`
+	LineTotal   *Num   `json:"LineTotal,omitempty"`
+	LineGross   *Num   `json:"LineGross,omitempty"`
+	TaxCode     string `json:"TaxCode,omitempty"`
+	VatGroup    string `json:"VatGroup,omitempty"`
+	TaxPercent  *Num   `json:"TaxPercent,omitempty"`
+	TaxSum      *Num   `json:"TaxSum,omitempty"`
+	Remarks     string `json:"Remarks,omitempty"`
 }
 
 type documentFields Document

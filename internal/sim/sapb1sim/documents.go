@@ -51,6 +51,8 @@ type docLine struct {
 	qty, open            decimal.Decimal
 	price, unit, disc    decimal.Decimal
 	lineTotal            decimal.Decimal
+	vatPrcnt, vatSum     decimal.Decimal // the line's tax rate and tax (tax.go)
+	gross                decimal.Decimal // PriceAfterVAT
 	currency, whs        string
 	taxCode, vatGroup    any
 	treeType, status     string
@@ -154,7 +156,7 @@ func (s *Server) loadLines(ctx context.Context, tx pgx.Tx, e *entity, docEntry i
 	rows, err := tx.Query(ctx, `SELECT L."LineNum", L."ItemCode", coalesce(L."Dscription", ''), L."Quantity", L."OpenQty", L."Price", L."PriceBefDi",
 		L."DiscPrcnt", L."LineTotal", coalesce(L."Currency", ''), coalesce(L."WhsCode", ''), L."TaxCode", L."VatGroup", L."TreeType", L."LineStatus",
 		L."NoInvtryMv", L."BaseType", coalesce(L."BaseEntry", 0), coalesce(L."BaseLine", 0), coalesce(I."InvntItem", 'N') = 'Y',
-		L."TargetType", L."TrgetEntry"
+		L."TargetType", L."TrgetEntry", L."VatPrcnt", L."VatSum", L."PriceAfVAT"
 		FROM `+s.t(e.lines().table)+` L LEFT JOIN `+s.t("OITM")+` I ON I."ItemCode" = L."ItemCode"
 		WHERE L."DocEntry" = $1 ORDER BY L."LineNum"`, docEntry)
 	if err != nil {
@@ -168,7 +170,7 @@ func (s *Server) loadLines(ctx context.Context, tx pgx.Tx, e *entity, docEntry i
 		var tt int
 		var te *int
 		if err := rows.Scan(&l.lineNum, &l.itemCode, &l.descr, &l.qty, &l.open, &l.price, &l.unit, &l.disc, &l.lineTotal, &l.currency, &l.whs,
-			&tax, &vat, &l.treeType, &l.status, &l.noInvMv, &l.baseType, &l.baseEntry, &l.baseLine, &l.invnt, &tt, &te); err != nil {
+			&tax, &vat, &l.treeType, &l.status, &l.noInvMv, &l.baseType, &l.baseEntry, &l.baseLine, &l.invnt, &tt, &te, &l.vatPrcnt, &l.vatSum, &l.gross); err != nil {
 			return nil, err
 		}
 		l.taxCode, l.vatGroup = ptrAny(tax), ptrAny(vat)
@@ -470,7 +472,8 @@ func (s *Server) buildLine(ctx context.Context, tx pgx.Tx, dc *docContext, lb *b
 	_, hasUnit := v["UnitPrice"]
 	_, hasPrice := v["Price"]
 	_, hasTotal := v["LineTotal"]
-	if !hasUnit && !hasPrice && !hasTotal && dc.bp.listNum != nil {
+	_, hasGross := v["PriceAfterVAT"]
+	if !hasUnit && !hasPrice && !hasTotal && !hasGross && dc.bp.listNum != nil {
 		var p *decimal.Decimal
 		err := tx.QueryRow(ctx, `SELECT "Price" FROM `+s.t("ITM1")+` WHERE "ItemCode" = $1 AND "PriceList" = $2`, it.code, *dc.bp.listNum).Scan(&p)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -483,6 +486,11 @@ func (s *Server) buildLine(ctx context.Context, tx pgx.Tx, dc *docContext, lb *b
 	setPrices(l, v)
 	l.taxCode, l.vatGroup, l.shipDate = v["TaxCode"], v["VatGroup"], v["ShipDate"]
 	l.treeType = "N"
+	rate, err := s.taxRate(ctx, tx, l.taxCode, l.vatGroup, locator("TaxCode", index))
+	if err != nil {
+		return nil, err
+	}
+	applyTax(l, rate, v)
 	lines := []*docLine{l}
 	if it.treeType == "S" {
 		l.treeType = "S"
@@ -663,10 +671,19 @@ func (s *Server) copyLine(ctx context.Context, tx pgx.Tx, dc *docContext, l *doc
 	_, hasPrice := v["Price"]
 	_, hasTotal := v["LineTotal"]
 	_, hasDisc := v["DiscountPercent"]
-	if !hasUnit && !hasPrice && !hasTotal && !hasDisc && l.qty.Equal(bl.qty) {
-		l.lineTotal = bl.lineTotal // a full copy keeps the base's amounts to the cent
+	_, hasGross := v["PriceAfterVAT"]
+	_, hasTax := v["TaxCode"]
+	_, hasVat := v["VatGroup"]
+	if !hasUnit && !hasPrice && !hasTotal && !hasDisc && !hasGross && !hasTax && !hasVat && l.qty.Equal(bl.qty) {
+		// a full copy keeps the base's amounts to the cent
+		l.lineTotal, l.vatPrcnt, l.vatSum, l.gross = bl.lineTotal, bl.vatPrcnt, bl.vatSum, bl.gross
 	} else {
 		setPrices(l, v)
+		rate, err := s.taxRate(ctx, tx, l.taxCode, l.vatGroup, locator("TaxCode", index))
+		if err != nil {
+			return nil, err
+		}
+		applyTax(l, rate, v)
 	}
 	lines := []*docLine{l}
 	if bl.treeType == "S" {
@@ -838,11 +855,16 @@ func (s *Server) addDocument(ctx context.Context, e *entity, b *body, rq *slReq,
 		}
 	}
 
+	expenses, err := s.buildExpenses(ctx, tx, b.colls["DocumentAdditionalExpenses"])
+	if err != nil {
+		return nil, err
+	}
+
 	disc := decimal.Zero
 	if d, ok := v["DiscountPercent"].(decimal.Decimal); ok {
 		disc = d
 	}
-	total, discSum := totals(lines, disc)
+	total, discSum, vatSum := totals(lines, expenses, disc)
 	hudfs := map[string]any{}
 	if len(bases) == 1 {
 		for _, bd := range bases {
@@ -870,7 +892,7 @@ func (s *Server) addDocument(ctx context.Context, e *entity, b *body, rq *slReq,
 		slp = n
 	}
 	vals := []any{docEntry, docNum, series, strconv.Itoa(e.objType), "I", docDate, dueDate, taxDate, bp.code, bp.name,
-		v["NumAtCard"], v["Comments"], currency, rate, disc, discSum, decimal.Zero, total, v["TrackingNumber"], slp,
+		v["NumAtCard"], v["Comments"], currency, rate, disc, discSum, vatSum, total, v["TrackingNumber"], slp,
 		st.date, st.ts, st.ts / 100, st.date, st.ts}
 	for col, val := range hudfs {
 		cols = append(cols, col)
@@ -880,6 +902,9 @@ func (s *Server) addDocument(ctx context.Context, e *entity, b *body, rq *slReq,
 		return nil, err
 	}
 	if err := s.insertLines(ctx, tx, e, docEntry, lines); err != nil {
+		return nil, err
+	}
+	if err := s.insertExpenses(ctx, tx, e, docEntry, expenses); err != nil {
 		return nil, err
 	}
 
@@ -946,15 +971,23 @@ func stockEffect(objType int, l *docLine) decimal.Decimal {
 	return decimal.Zero
 }
 
-// totals returns DocTotal and the header discount amount. Tax is not
-// modelled (no tax codes in the simulated company): VatSum is 0.
-func totals(lines []*docLine, discPct decimal.Decimal) (total, discSum decimal.Decimal) {
+// totals returns DocTotal, the header discount amount and VatSum: the
+// lines' total less the header discount, plus the additional expenses
+// (freight, which the header discount does not reduce), plus the tax of the
+// lines and expenses (each rounded on its own, see tax.go).
+func totals(lines []*docLine, expenses []*docExpense, discPct decimal.Decimal) (total, discSum, vatSum decimal.Decimal) {
 	sum := decimal.Zero
 	for _, l := range lines {
 		sum = sum.Add(l.lineTotal)
+		vatSum = vatSum.Add(l.vatSum)
 	}
 	discSum = sum.Mul(discPct).Div(decimal.NewFromInt(100)).Round(2)
-	return sum.Sub(discSum), discSum
+	total = sum.Sub(discSum)
+	for _, x := range expenses {
+		total = total.Add(x.total)
+		vatSum = vatSum.Add(x.vat)
+	}
+	return total.Add(vatSum), discSum, vatSum
 }
 
 // insert writes one row.
@@ -973,14 +1006,14 @@ func (s *Server) insertLines(ctx context.Context, tx pgx.Tx, e *entity, docEntry
 	for i, l := range lines {
 		cols := []string{"DocEntry", "LineNum", "VisOrder", "ObjType", "LineStatus", "ItemCode", "Dscription", "Quantity", "OpenQty",
 			"Price", "PriceBefDi", "PriceAfVAT", "DiscPrcnt", "LineTotal", "Currency", "WhsCode", "TaxCode", "VatGroup", "TreeType",
-			"NoInvtryMv", "BaseType", "BaseEntry", "BaseLine", "BaseRef", "ShipDate", "TargetType", "TrgetEntry"}
+			"NoInvtryMv", "BaseType", "BaseEntry", "BaseLine", "BaseRef", "ShipDate", "TargetType", "TrgetEntry", "VatPrcnt", "VatSum"}
 		var be, bl, bref any
 		if l.baseType >= 0 {
 			be, bl, bref = l.baseEntry, l.baseLine, l.baseRef
 		}
 		vals := []any{docEntry, l.lineNum, i, strconv.Itoa(e.objType), l.status, l.itemCode, l.descr, l.qty, l.open,
-			l.price, l.unit, l.price, l.disc, l.lineTotal, l.currency, l.whs, l.taxCode, l.vatGroup, l.treeType,
-			l.noInvMv, l.baseType, be, bl, bref, l.shipDate, l.targetType, l.trgEntry}
+			l.price, l.unit, l.gross, l.disc, l.lineTotal, l.currency, l.whs, l.taxCode, l.vatGroup, l.treeType,
+			l.noInvMv, l.baseType, be, bl, bref, l.shipDate, l.targetType, l.trgEntry, l.vatPrcnt, l.vatSum}
 		for col, val := range l.udfs {
 			cols = append(cols, col)
 			vals = append(vals, val)
@@ -1073,6 +1106,9 @@ func (s *Server) patchDocumentTx(ctx context.Context, e *entity, docEntry int, r
 			return err
 		}
 	}
+	if _, ok := b.colls["DocumentAdditionalExpenses"]; ok {
+		return errRule("The simulator does not change the additional expenses of an existing document [DocumentAdditionalExpenses]")
+	}
 	reqLines, hasLines := b.colls["DocumentLines"]
 	replace := strings.EqualFold(rq.header.Get("B1S-ReplaceCollectionsOnPatch"), "true")
 	sc := newStockChange()
@@ -1090,8 +1126,12 @@ func (s *Server) patchDocumentTx(ctx context.Context, e *entity, docEntry int, r
 	if err := tx.QueryRow(ctx, `SELECT "DiscPrcnt" FROM `+s.t(e.table)+` WHERE "DocEntry" = $1`, docEntry).Scan(&disc); err != nil {
 		return err
 	}
-	total, discSum := totals(lines, disc)
-	if _, err := tx.Exec(ctx, `UPDATE `+s.t(e.table)+` SET "DocTotal" = $2, "DiscSum" = $3 WHERE "DocEntry" = $1`, docEntry, total, discSum); err != nil {
+	expenses, err := s.loadExpenses(ctx, tx, e, docEntry)
+	if err != nil {
+		return err
+	}
+	total, discSum, vatSum := totals(lines, expenses, disc)
+	if _, err := tx.Exec(ctx, `UPDATE `+s.t(e.table)+` SET "DocTotal" = $2, "DiscSum" = $3, "VatSum" = $4 WHERE "DocEntry" = $1`, docEntry, total, discSum, vatSum); err != nil {
 		return err
 	}
 	if err := s.touchHeader(ctx, tx, e, docEntry, st); err != nil {
@@ -1316,9 +1356,10 @@ func (s *Server) patchLine(ctx context.Context, tx pgx.Tx, e *entity, h *header,
 	}
 	if l.treeType != "I" && priced {
 		setPrices(l, v) // a line whose price and quantity did not change keeps its total
+		applyTax(l, l.vatPrcnt, v)
 	}
 	sets = append(sets, `"Quantity" = `+a.add(l.qty), `"OpenQty" = `+a.add(l.open), `"LineStatus" = `+a.add(l.status),
-		`"WhsCode" = `+a.add(l.whs), `"Dscription" = `+a.add(l.descr), `"Price" = `+a.add(l.price), `"PriceAfVAT" = `+a.add(l.price),
+		`"WhsCode" = `+a.add(l.whs), `"Dscription" = `+a.add(l.descr), `"Price" = `+a.add(l.price), `"PriceAfVAT" = `+a.add(l.gross), `"VatSum" = `+a.add(l.vatSum),
 		`"PriceBefDi" = `+a.add(l.unit), `"DiscPrcnt" = `+a.add(l.disc), `"LineTotal" = `+a.add(l.lineTotal))
 	for _, name := range []string{"TaxCode", "VatGroup", "ShipDate"} {
 		if val, ok := v[name]; ok {
@@ -1578,11 +1619,16 @@ func (s *Server) cancelTarget(ctx context.Context, e *entity, docEntry int, rq *
 			return err
 		}
 		lcols := `"ItemCode", "Dscription", "Quantity", "Price", "PriceBefDi", "PriceAfVAT", "DiscPrcnt", "LineTotal", "Currency", "WhsCode",
-			"TaxCode", "VatGroup", "TreeType", "NoInvtryMv", "ShipDate"`
+			"TaxCode", "VatGroup", "VatPrcnt", "VatSum", "TreeType", "NoInvtryMv", "ShipDate"`
 		if _, err := tx.Exec(ctx, `INSERT INTO `+s.t(e.lines().table)+` ("DocEntry", "LineNum", "VisOrder", "ObjType", "LineStatus", "OpenQty",
 			"BaseType", "BaseEntry", "BaseLine", "BaseRef", `+lcols+`)
 			SELECT $2, "LineNum", "VisOrder", "ObjType", 'C', 0, $3, "DocEntry", "LineNum", $4, `+lcols+` FROM `+s.t(e.lines().table)+` WHERE "DocEntry" = $1`,
 			docEntry, newEntry, e.objType, strconv.Itoa(h.docNum)); err != nil {
+			return err
+		}
+		xcols := `"ObjType", "ExpnsCode", "LineTotal", "GrsAmount", "TaxCode", "VatGroup", "VatPrcnt", "VatSum", "TaxStatus", "Comments"`
+		if _, err := tx.Exec(ctx, `INSERT INTO `+s.t(e.expenses().table)+` ("DocEntry", "LineNum", "Status", `+xcols+`)
+			SELECT $2, "LineNum", 'C', `+xcols+` FROM `+s.t(e.expenses().table)+` WHERE "DocEntry" = $1`, docEntry, newEntry); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE `+s.t(e.lines().table)+` SET "LineStatus" = 'C', "TargetType" = $2, "TrgetEntry" = $3 WHERE "DocEntry" = $1`,

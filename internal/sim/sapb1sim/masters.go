@@ -161,6 +161,39 @@ func (s *Server) createMaster(ctx context.Context, e *entity, rq *slReq, tc *txC
 			return nil, err
 		}
 		key["PriceListNo"] = strconv.Itoa(num)
+	case salesTaxCodeEntity:
+		code, _ := b.values["Code"].(string)
+		if strings.TrimSpace(code) == "" {
+			return nil, errRule("Enter a tax code [OSTC.Code]")
+		}
+		if r, ok := b.values["Rate"].(decimal.Decimal); ok && (r.IsNegative() || r.GreaterThan(decimal.NewFromInt(100))) {
+			return nil, errRule("Tax rate must be between 0 and 100 [OSTC.Rate]")
+		}
+		if dup, err := s.exists(ctx, tx, "OSTC", "Code", code); err != nil || dup {
+			if err != nil {
+				return nil, err
+			}
+			return nil, errDuplicate()
+		}
+		if err := s.insert(ctx, tx, "OSTC", cols, vals); err != nil {
+			return nil, err
+		}
+		key["Code"] = code
+	case additionalExpenseEntity:
+		name, _ := b.values["Name"].(string)
+		if strings.TrimSpace(name) == "" {
+			return nil, errRule("Enter a name [OEXD.ExpnsName]")
+		}
+		var num int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max("ExpnsCode"), 0) + 1 FROM `+s.t("OEXD")).Scan(&num); err != nil {
+			return nil, err
+		}
+		cols = append(cols, "ExpnsCode")
+		vals = append(vals, num)
+		if err := s.insert(ctx, tx, "OEXD", cols, vals); err != nil {
+			return nil, err
+		}
+		key["ExpensCode"] = strconv.Itoa(num)
 	case businessPartnerEntity:
 		code, _ := b.values["CardCode"].(string)
 		if strings.TrimSpace(code) == "" {

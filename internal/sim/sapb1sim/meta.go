@@ -138,7 +138,7 @@ func docLineEntity(table string) *entity {
 		dec("Quantity", "Quantity"),
 		date("ShipDate", "ShipDate"),
 		dec("Price", "Price"),
-		ro(dec("PriceAfterVAT", "PriceAfVAT")),
+		dec("PriceAfterVAT", "PriceAfVAT"),
 		ro(str("Currency", "Currency", 3)),
 		dec("DiscountPercent", "DiscPrcnt"),
 		str("WarehouseCode", "WhsCode", 8),
@@ -160,7 +160,25 @@ func docLineEntity(table string) *entity {
 	}}
 }
 
-func documentEntity(set, head, line string, objType int) *entity {
+// docExpenseEntity is a document's additional expenses (freight). TaxSum
+// is writable in SAP's metadata; the simulator always computes it.
+func docExpenseEntity(table string) *entity {
+	return &entity{typ: "DocumentAdditionalExpense", table: table, keys: []string{"DocEntry", "LineNum"}, link: "DocEntry", sort: `"LineNum"`, fields: []*field{
+		num("ExpenseCode", "ExpnsCode"),
+		dec("LineTotal", "LineTotal"),
+		dec("LineGross", "GrsAmount"),
+		str("TaxCode", "TaxCode", 8),
+		str("VatGroup", "VatGroup", 8),
+		ro(dec("TaxPercent", "VatPrcnt")),
+		ro(dec("TaxSum", "VatSum")),
+		en("TaxLiable", "TaxStatus", enumYesNo),
+		str("Remarks", "Comments", 254),
+		ro(en("Status", "Status", enumStatus)),
+		ro(num("LineNum", "LineNum")),
+	}}
+}
+
+func documentEntity(set, head, line, exp string, objType int) *entity {
 	lines := docLineEntity(line)
 	return &entity{set: set, typ: "Document", table: head, keys: []string{"DocEntry"}, udfTable: head, etag: true, objType: objType, fields: []*field{
 		ro(num("DocEntry", "DocEntry")),
@@ -191,6 +209,7 @@ func documentEntity(set, head, line string, objType int) *entity {
 		ro(tod("UpdateTime", "UpdateTS")),
 		ro(num("DataVersion", "LogInstanc")),
 		{name: "DocumentLines", kind: kColl, coll: lines},
+		{name: "DocumentAdditionalExpenses", kind: kColl, coll: docExpenseEntity(exp)},
 	}}
 }
 
@@ -330,10 +349,27 @@ var (
 		en("Mandatory", "NotNull", enumYesNo),
 	}}
 
-	ordersEntity        = documentEntity("Orders", "ORDR", "RDR1", 17)
-	deliveryNotesEntity = documentEntity("DeliveryNotes", "ODLN", "DLN1", 15)
-	invoicesEntity      = documentEntity("Invoices", "OINV", "INV1", 13)
-	creditNotesEntity   = documentEntity("CreditNotes", "ORIN", "RIN1", 14)
+	ordersEntity        = documentEntity("Orders", "ORDR", "RDR1", "RDR3", 17)
+	deliveryNotesEntity = documentEntity("DeliveryNotes", "ODLN", "DLN1", "DLN3", 15)
+	invoicesEntity      = documentEntity("Invoices", "OINV", "INV1", "INV3", 13)
+	creditNotesEntity   = documentEntity("CreditNotes", "ORIN", "RIN1", "RIN3", 14)
+
+	salesTaxCodeEntity = &entity{set: "SalesTaxCodes", typ: "SalesTaxCode", table: "OSTC", keys: []string{"Code"}, fields: []*field{
+		str("Code", "Code", 8),
+		str("Name", "Name", 100),
+		// Read-only in SAP (the sum of the code's jurisdiction rates); the
+		// simulator takes it on create, having no jurisdictions.
+		dec("Rate", "Rate"),
+		en("Inactive", "Lock", enumYesNo),
+	}}
+
+	additionalExpenseEntity = &entity{set: "AdditionalExpenses", typ: "AdditionalExpense", table: "OEXD", keys: []string{"ExpnsCode"}, fields: []*field{
+		ro(num("ExpensCode", "ExpnsCode")),
+		str("Name", "ExpnsName", 20),
+		str("RevenuesAccount", "RevAcct", 15),
+		en("TaxLiable", "TaxLiable", enumYesNo),
+		str("OutputVATGroup", "VatGroupI", 8),
+	}}
 
 	// entitySets are the entity sets the simulator serves, by name.
 	entitySets = map[string]*entity{}
@@ -343,7 +379,7 @@ var (
 
 func init() {
 	for _, e := range []*entity{ordersEntity, deliveryNotesEntity, invoicesEntity, creditNotesEntity,
-		itemEntity, warehouseEntity, priceListEntity, businessPartnerEntity, productTreeEntity, userFieldEntity} {
+		itemEntity, warehouseEntity, priceListEntity, businessPartnerEntity, productTreeEntity, userFieldEntity, additionalExpenseEntity, salesTaxCodeEntity} {
 		entitySets[e.set] = e
 		if e.objType != 0 {
 			documentsByType[e.objType] = e
@@ -355,6 +391,9 @@ func (e *entity) isDocument() bool { return e.objType != 0 }
 
 // lines returns a document's line entity.
 func (e *entity) lines() *entity { return e.field("DocumentLines").coll }
+
+// expenses returns a document's additional expense entity.
+func (e *entity) expenses() *entity { return e.field("DocumentAdditionalExpenses").coll }
 
 // ---- values ----
 

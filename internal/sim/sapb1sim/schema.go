@@ -16,7 +16,8 @@ var schemaFS embed.FS
 
 // docTables are the marketing document tables the simulator keeps, in the
 // order they are created.
-var docTables = [][2]string{{"ORDR", "RDR1"}, {"ODLN", "DLN1"}, {"OINV", "INV1"}, {"ORIN", "RIN1"}}
+// Each has a header, lines and additional expenses (freight).
+var docTables = [][3]string{{"ORDR", "RDR1", "RDR3"}, {"ODLN", "DLN1", "DLN3"}, {"OINV", "INV1", "INV3"}, {"ORIN", "RIN1", "RIN3"}}
 
 // numbered are the object types whose keys ONNM hands out: the four document
 // types, goods receipts (59) and issues (60) made by the control API, and the
@@ -80,7 +81,7 @@ func ensureCompany(ctx context.Context, pool *pgxpool.Pool, schema, companyName,
 			return fmt.Errorf("sapb1sim: create company tables: %w", err)
 		}
 		for _, d := range docTables {
-			sql := strings.NewReplacer("{{HEAD}}", d[0], "{{LINE}}", d[1]).Replace(string(document))
+			sql := strings.NewReplacer("{{HEAD}}", d[0], "{{LINE}}", d[1], "{{EXP}}", d[2]).Replace(string(document))
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return fmt.Errorf("sapb1sim: create %s/%s: %w", d[0], d[1], err)
 			}
@@ -98,6 +99,9 @@ func ensureCompany(ctx context.Context, pool *pgxpool.Pool, schema, companyName,
 					return err
 				}
 			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO "OEXD" ("ExpnsCode", "ExpnsName") VALUES (1, 'Freight') ON CONFLICT DO NOTHING`); err != nil {
+			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO "OADM" ("CompnyName", "MainCurncy") SELECT $1, $2 WHERE NOT EXISTS (SELECT FROM "OADM")`, companyName, currency)
 		return err

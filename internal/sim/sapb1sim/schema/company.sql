@@ -232,3 +232,22 @@ CREATE TABLE IF NOT EXISTS "OIVL" (
     "CreateTime" int NOT NULL
 );
 CREATE INDEX IF NOT EXISTS "OIVL_ITEM_WHS" ON "OIVL" ("ItemCode", "LocCode");
+
+-- Additional expense (freight) definitions, entity AdditionalExpenses. A new
+-- company has code 1, "Freight" (seeded).
+CREATE TABLE IF NOT EXISTS "OEXD" (
+    "ExpnsCode"  int PRIMARY KEY,
+    "ExpnsName"  varchar(20) COLLATE sapb1sim.ci NOT NULL,
+    "RevAcct"    varchar(15) COLLATE sapb1sim.ci,
+    "TaxLiable"  varchar(1) COLLATE sapb1sim.ci NOT NULL DEFAULT 'N',
+    "VatGroupI"  varchar(8) COLLATE sapb1sim.ci,
+    "DistrbMthd" varchar(1) COLLATE sapb1sim.ci NOT NULL DEFAULT 'N'
+);
+
+-- Sales tax codes, entity SalesTaxCodes: Rate in percent.
+CREATE TABLE IF NOT EXISTS "OSTC" (
+    "Code" varchar(8) COLLATE sapb1sim.ci PRIMARY KEY,
+    "Name" varchar(100) COLLATE sapb1sim.ci,
+    "Rate" numeric(19,6) NOT NULL DEFAULT 0,
+    "Lock" varchar(1) COLLATE sapb1sim.ci NOT NULL DEFAULT 'N'
+);

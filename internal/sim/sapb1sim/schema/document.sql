@@ -67,3 +67,21 @@ CREATE TABLE IF NOT EXISTS "{{LINE}}" (
     PRIMARY KEY ("DocEntry", "LineNum")
 );
 CREATE INDEX IF NOT EXISTS "{{LINE}}_BASE" ON "{{LINE}}" ("BaseType", "BaseEntry", "BaseLine");
+
+-- The document's additional expenses (freight): RDR3, DLN3, INV3, RIN3.
+CREATE TABLE IF NOT EXISTS "{{EXP}}" (
+    "DocEntry"   int NOT NULL REFERENCES "{{HEAD}}" ("DocEntry"),
+    "LineNum"    int NOT NULL,
+    "ObjType"    varchar(20) COLLATE sapb1sim.ci NOT NULL,
+    "ExpnsCode"  int NOT NULL,
+    "LineTotal"  numeric(19,6) NOT NULL DEFAULT 0,
+    "GrsAmount"  numeric(19,6) NOT NULL DEFAULT 0,
+    "TaxCode"    varchar(8) COLLATE sapb1sim.ci,
+    "VatGroup"   varchar(8) COLLATE sapb1sim.ci,
+    "VatPrcnt"   numeric(19,6) NOT NULL DEFAULT 0,
+    "VatSum"     numeric(19,6) NOT NULL DEFAULT 0,
+    "TaxStatus"  varchar(1) COLLATE sapb1sim.ci NOT NULL DEFAULT 'Y',
+    "Comments"   varchar(254) COLLATE sapb1sim.ci,
+    "Status"     varchar(1) COLLATE sapb1sim.ci NOT NULL DEFAULT 'O',
+    PRIMARY KEY ("DocEntry", "LineNum")
+);
