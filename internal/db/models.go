@@ -29,6 +29,24 @@ type IntegrationBundleComponent struct {
 	PriceWeight decimal.Decimal
 }
 
+// The inventory push ledger: per shop, TikTok warehouse and seller SKU, the last available-to-sell computed and the last value sent to TikTok, when and with what result.
+type IntegrationInventoryPush struct {
+	ShopID            string
+	TiktokWarehouseID string
+	SellerSku         string
+	// Available-to-sell last computed (queries/inventory.sql); written only when it changes.
+	ComputedQuantity int64
+	// When computed_quantity last changed.
+	ComputedAt time.Time
+	// The quantity last sent to TikTok; null = never sent.
+	SentQuantity *int64
+	SentAt       *time.Time
+	// ok, failed (TikTok refused it: error), held (a push changing too many SKUs at once waits for confirmation).
+	Result    *string
+	Error     *string
+	CreatedAt time.Time
+}
+
 // The state of each authorisation link handed out (/oauth/tiktok/start); the callback accepts it once, before it expires.
 type IntegrationOauthState struct {
 	// 32 random bytes, hex: ties TikTok's callback to a link this service handed out.
@@ -221,6 +239,14 @@ type IntegrationSkuMap struct {
 	UpdatedBy string
 }
 
+// E-commerce buffer per SAP item: units never offered on TikTok. (An SAP UDF on OITM, such as U_EcomBuffer, is a later variant.)
+type IntegrationStockBuffer struct {
+	ItemCode  string
+	Buffer    decimal.Decimal
+	UpdatedAt time.Time
+	UpdatedBy string
+}
+
 // The SAP tax code of a shop's lines per buyer region (the region code TikTok sends; empty = any other region).
 type IntegrationTaxCode struct {
 	ShopID    string
@@ -252,6 +278,15 @@ type IntegrationTiktokAuthorization struct {
 	Status    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// The SAP warehouses (OWHS.WhsCode) whose stock is counted for one TikTok warehouse of a shop: available-to-sell sums OnHand and IsCommited over them.
+type IntegrationWarehouseSet struct {
+	ShopID            string
+	TiktokWarehouseID string
+	WhsCode           string
+	UpdatedAt         time.Time
+	UpdatedBy         string
 }
 
 // Records that cannot flow, with an owner team and a retry path. One live row per kind and entity.
@@ -441,6 +476,30 @@ type Sapb1Snapshot struct {
 	FinishedAt *time.Time
 	RowsLoaded int64
 	Error      *string
+}
+
+// SAP stock per item and warehouse (OITW), from the last complete stock snapshot.
+type Sapb1Stock struct {
+	ItemCode string
+	WhsCode  string
+	OnHand   decimal.Decimal
+	// OITW.IsCommited (SAP's spelling): units committed by open sales orders and other documents.
+	IsCommitted decimal.Decimal
+	OnOrder     decimal.Decimal
+	// When the read this row came from started (our clock, taken before the first page was requested): every SAP document whose answer we had before this time is reflected in the row. Posted TikTok orders stop counting as pending once the item's rows are read from after their posted_at.
+	ReadFrom time.Time
+	// When the row was published.
+	RefreshedAt time.Time
+}
+
+// A stock snapshot being read, page by page; swapped into sapb1.stock only once complete.
+type Sapb1StockLoad struct {
+	SnapshotID  int64
+	ItemCode    string
+	WhsCode     string
+	OnHand      decimal.Decimal
+	IsCommitted decimal.Decimal
+	OnOrder     decimal.Decimal
 }
 
 // SAP warehouses (OWHS).

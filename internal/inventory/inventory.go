@@ -1,0 +1,43 @@
+// Package inventory computes what TikTok may sell of each listing from SAP's
+// stock (DESIGN.md "Inventory", issue 7). The computation is one set-based
+// statement, queries/inventory.sql ComputeAvailableToSell: per SAP item and
+// warehouse set, Σ OnHand − Σ IsCommited over the set (summed first, then
+// clamped once) minus the e-commerce buffer and the units of TikTok orders
+// SAP's stock does not reflect yet; per listing the minimum over the items
+// one unit takes. It writes the values that changed into the push ledger
+// integration.inventory_push and returns them: pushing them to TikTok is the
+// next slice.
+package inventory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tiktokb1/tiktokb1/internal/db"
+)
+
+// Change is one listing whose available-to-sell changed.
+type Change = db.ComputeAvailableToSellRow
+
+// Recompute computes available-to-sell for every listing in every TikTok
+// warehouse that has a warehouse set and records the changed values in
+// integration.inventory_push, in one statement. Nothing changed: no rows.
+func Recompute(ctx context.Context, pool *pgxpool.Pool) ([]Change, error) {
+	var rows []Change
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		if err := q.TuneInventoryTransaction(ctx); err != nil {
+			return err
+		}
+		var err error
+		rows, err = q.ComputeAvailableToSell(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inventory: computing available-to-sell: %w", err)
+	}
+	return rows, nil
+}
