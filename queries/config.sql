@@ -125,3 +125,27 @@ SELECT b.seller_sku, b.mode, coalesce(b.kit_item_code, '') AS kit_item_code,
 FROM integration.bundle b
 LEFT JOIN integration.bundle_component c ON c.seller_sku = b.seller_sku
 ORDER BY b.seller_sku, c.item_code;
+
+-- name: ShopConfigExists :one
+SELECT EXISTS (SELECT FROM integration.shop_config WHERE shop_id = @shop_id) AS exists;
+
+-- name: UpsertWarehouseSets :execrows
+INSERT INTO integration.warehouse_set (shop_id, tiktok_warehouse_id, whs_code, updated_by)
+SELECT r.shop_id, r.tiktok_warehouse_id, r.whs_code, @updated_by::text
+FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
+             unnest(@tiktok_warehouse_ids::text[]) AS tiktok_warehouse_id,
+             unnest(@whs_codes::text[]) AS whs_code) AS r
+ON CONFLICT (shop_id, tiktok_warehouse_id, whs_code) DO NOTHING;
+
+-- name: DeleteWarehouseSetsNotIn :execrows
+-- With --replace: the file is every warehouse set.
+DELETE FROM integration.warehouse_set w
+WHERE NOT EXISTS (
+    SELECT FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
+                        unnest(@tiktok_warehouse_ids::text[]) AS tiktok_warehouse_id,
+                        unnest(@whs_codes::text[]) AS whs_code) AS r
+    WHERE r.shop_id = w.shop_id AND r.tiktok_warehouse_id = w.tiktok_warehouse_id AND r.whs_code = w.whs_code
+);
+
+-- name: ListWarehouseSets :many
+SELECT shop_id, tiktok_warehouse_id, whs_code FROM integration.warehouse_set ORDER BY shop_id, tiktok_warehouse_id, whs_code;

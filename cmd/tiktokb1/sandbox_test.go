@@ -92,6 +92,19 @@ func TestServeSandboxEndToEnd(t *testing.T) {
 	if shopID == "" || shops != 1 || configs != 1 {
 		t.Fatalf("shop %q: %d tiktok.shop rows, %d shop_config rows; want 1 and 1", shopID, shops, configs)
 	}
+	var whs []string
+	rows, err := pool.Query(ctx, `SELECT whs_code FROM integration.warehouse_set WHERE shop_id = $1 ORDER BY whs_code`, shopID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var w string
+		_ = rows.Scan(&w)
+		whs = append(whs, w)
+	}
+	if strings.Join(whs, ",") != "01,02" {
+		t.Fatalf("the shop's TikTok warehouse counts SAP warehouses %v, want 01 and 02", whs)
+	}
 
 	// The SAP Service Layer.
 	jar, _ := cookiejar.New(nil)

@@ -45,6 +45,31 @@ func (q *Queries) DeleteSKUMapsNotIn(ctx context.Context, arg DeleteSKUMapsNotIn
 	return result.RowsAffected(), nil
 }
 
+const deleteWarehouseSetsNotIn = `-- name: DeleteWarehouseSetsNotIn :execrows
+DELETE FROM integration.warehouse_set w
+WHERE NOT EXISTS (
+    SELECT FROM (SELECT unnest($1::text[]) AS shop_id,
+                        unnest($2::text[]) AS tiktok_warehouse_id,
+                        unnest($3::text[]) AS whs_code) AS r
+    WHERE r.shop_id = w.shop_id AND r.tiktok_warehouse_id = w.tiktok_warehouse_id AND r.whs_code = w.whs_code
+)
+`
+
+type DeleteWarehouseSetsNotInParams struct {
+	ShopIds            []string
+	TiktokWarehouseIds []string
+	WhsCodes           []string
+}
+
+// With --replace: the file is every warehouse set.
+func (q *Queries) DeleteWarehouseSetsNotIn(ctx context.Context, arg DeleteWarehouseSetsNotInParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteWarehouseSetsNotIn, arg.ShopIds, arg.TiktokWarehouseIds, arg.WhsCodes)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const insertBundleComponents = `-- name: InsertBundleComponents :execrows
 INSERT INTO integration.bundle_component (seller_sku, item_code, quantity, price_weight)
 SELECT r.seller_sku, r.item_code, r.quantity, r.price_weight
@@ -250,6 +275,47 @@ func (q *Queries) ListTaxCodes(ctx context.Context) ([]ListTaxCodesRow, error) {
 	return items, nil
 }
 
+const listWarehouseSets = `-- name: ListWarehouseSets :many
+SELECT shop_id, tiktok_warehouse_id, whs_code FROM integration.warehouse_set ORDER BY shop_id, tiktok_warehouse_id, whs_code
+`
+
+type ListWarehouseSetsRow struct {
+	ShopID            string
+	TiktokWarehouseID string
+	WhsCode           string
+}
+
+func (q *Queries) ListWarehouseSets(ctx context.Context) ([]ListWarehouseSetsRow, error) {
+	rows, err := q.db.Query(ctx, listWarehouseSets)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListWarehouseSetsRow{}
+	for rows.Next() {
+		var i ListWarehouseSetsRow
+		if err := rows.Scan(&i.ShopID, &i.TiktokWarehouseID, &i.WhsCode); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const shopConfigExists = `-- name: ShopConfigExists :one
+SELECT EXISTS (SELECT FROM integration.shop_config WHERE shop_id = $1) AS exists
+`
+
+func (q *Queries) ShopConfigExists(ctx context.Context, shopID string) (bool, error) {
+	row := q.db.QueryRow(ctx, shopConfigExists, shopID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const upsertBundles = `-- name: UpsertBundles :execrows
 INSERT INTO integration.bundle (seller_sku, mode, kit_item_code, updated_by)
 SELECT r.seller_sku, r.mode, nullif(r.kit_item_code, ''), $1::text
@@ -444,6 +510,35 @@ func (q *Queries) UpsertTaxCodes(ctx context.Context, arg UpsertTaxCodesParams) 
 		arg.ShopIds,
 		arg.Regions,
 		arg.TaxCodes,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const upsertWarehouseSets = `-- name: UpsertWarehouseSets :execrows
+INSERT INTO integration.warehouse_set (shop_id, tiktok_warehouse_id, whs_code, updated_by)
+SELECT r.shop_id, r.tiktok_warehouse_id, r.whs_code, $1::text
+FROM (SELECT unnest($2::text[]) AS shop_id,
+             unnest($3::text[]) AS tiktok_warehouse_id,
+             unnest($4::text[]) AS whs_code) AS r
+ON CONFLICT (shop_id, tiktok_warehouse_id, whs_code) DO NOTHING
+`
+
+type UpsertWarehouseSetsParams struct {
+	UpdatedBy          string
+	ShopIds            []string
+	TiktokWarehouseIds []string
+	WhsCodes           []string
+}
+
+func (q *Queries) UpsertWarehouseSets(ctx context.Context, arg UpsertWarehouseSetsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, upsertWarehouseSets,
+		arg.UpdatedBy,
+		arg.ShopIds,
+		arg.TiktokWarehouseIds,
+		arg.WhsCodes,
 	)
 	if err != nil {
 		return 0, err

@@ -340,3 +340,43 @@ func zeroEmpty(n int32) string {
 	}
 	return strconv.Itoa(int(n))
 }
+
+var warehouseSetsKind = &Kind{
+	Name:    "warehouse-sets",
+	Summary: "the SAP warehouses whose stock counts for a shop's TikTok warehouse (one row per SAP warehouse)",
+	Columns: []string{"shop_id", "tiktok_warehouse_id", "whs_code"},
+	importRows: func(ctx context.Context, q *db.Queries, rows []row, opts Options) (int64, error) {
+		var c checker
+		p := db.UpsertWarehouseSetsParams{UpdatedBy: opts.By}
+		c.unique(rows, "whs_code", func(r row) string {
+			return r.get("shop_id") + "/" + r.get("tiktok_warehouse_id") + "/" + r.get("whs_code")
+		})
+		for _, r := range rows {
+			p.ShopIds = append(p.ShopIds, c.required(r, "shop_id"))
+			p.TiktokWarehouseIds = append(p.TiktokWarehouseIds, c.required(r, "tiktok_warehouse_id"))
+			p.WhsCodes = append(p.WhsCodes, c.required(r, "whs_code"))
+		}
+		if len(c.problems) > 0 {
+			return 0, c.problems
+		}
+		n, err := q.UpsertWarehouseSets(ctx, p)
+		if err != nil || !opts.Replace {
+			return n, err
+		}
+		deleted, err := q.DeleteWarehouseSetsNotIn(ctx, db.DeleteWarehouseSetsNotInParams{
+			ShopIds: p.ShopIds, TiktokWarehouseIds: p.TiktokWarehouseIds, WhsCodes: p.WhsCodes})
+		return n + deleted, err
+	},
+	exportRows: func(ctx context.Context, q *db.Queries, w *csv.Writer) error {
+		rows, err := q.ListWarehouseSets(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ws := range rows {
+			if err := w.Write([]string{ws.ShopID, ws.TiktokWarehouseID, ws.WhsCode}); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}

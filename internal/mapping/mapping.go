@@ -30,7 +30,7 @@ type Kind struct {
 }
 
 // Kinds lists every kind, in the order an operator configures them.
-var Kinds = []*Kind{shopsKind, taxCodesKind, skusKind, bundlesKind}
+var Kinds = []*Kind{shopsKind, taxCodesKind, skusKind, bundlesKind, warehouseSetsKind}
 
 // KindNamed returns the kind called name.
 func KindNamed(name string) (*Kind, error) {
@@ -49,8 +49,8 @@ func KindNamed(name string) (*Kind, error) {
 // Options changes how an import writes.
 type Options struct {
 	// Replace makes the table equal to the file (rows not in it are
-	// deleted) where the kind supports it (skus); otherwise rows are
-	// added or updated.
+	// deleted) where the kind supports it (skus, warehouse-sets);
+	// otherwise rows are added or updated.
 	Replace bool
 	// By is recorded as updated_by; default the database user.
 	By string

@@ -49,8 +49,9 @@ func TestImportExportRoundTrip(t *testing.T) {
 		"skus":      "shop_id,seller_sku,item_code\n,MUG-RED,A00001\n7495540735365777507,MUG-BLUE,A00002\n",
 		"bundles": "seller_sku,mode,kit_item_code,component_item_code,quantity,price_weight\n" +
 			"GIFTSET,components,,A00001,2,3\nGIFTSET,components,,A00002,1,1\nKIT-1,kit,K00001,,,\n",
+		"warehouse-sets": "shop_id,tiktok_warehouse_id,whs_code\n7495540735365777507,7068517275539719942,01\n7495540735365777507,7068517275539719942,02\n",
 	}
-	for _, name := range []string{"shops", "tax-codes", "skus", "bundles"} {
+	for _, name := range []string{"shops", "tax-codes", "skus", "bundles", "warehouse-sets"} {
 		n, err := importCSV(t, pool, name, files[name], mapping.Options{})
 		if err != nil || n == 0 {
 			t.Fatalf("import %s: %d rows, %v", name, n, err)
@@ -123,7 +124,7 @@ func TestBadFilesNameEachProblemAndImportNothing(t *testing.T) {
 	if got := export(t, pool, "skus"); got != "shop_id,seller_sku,item_code\n,KEEP,A1\n" {
 		t.Fatalf("a rejected file changed what was stored:\n%s", got)
 	}
-	if _, err := mapping.KindNamed("skuz"); err == nil || !strings.Contains(err.Error(), "shops, tax-codes, skus, bundles") {
+	if _, err := mapping.KindNamed("skuz"); err == nil || !strings.Contains(err.Error(), "shops, tax-codes, skus, bundles, warehouse-sets") {
 		t.Fatalf("unknown kind: %v", err)
 	}
 }

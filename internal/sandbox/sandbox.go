@@ -281,7 +281,7 @@ func Start(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, opts Opt
 	if err := onboard(ctx, &c, pool, shopID); err != nil {
 		return nil, err
 	}
-	if err := configureShop(ctx, pool, shopID); err != nil {
+	if err := configureShop(ctx, pool, shopID, sb.TikTok.DefaultWarehouseID()); err != nil {
 		return nil, err
 	}
 	if opts.Demo {

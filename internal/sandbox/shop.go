@@ -31,17 +31,25 @@ func newOnboarding(cfg *config.Config, pool *pgxpool.Pool) (*shops.Onboarding, e
 // configureShop stores the shop's orders-flow configuration the first time:
 // the generic customer, the simulator's currency, warehouse 01, shipping as
 // the shipping service item, FBT orders skipped, a cut-over four days back
-// (before the simulator's demo orders) and nothing paused. A configuration
-// that exists is kept, with any change made to it since.
-func configureShop(ctx context.Context, pool *pgxpool.Pool, shopID string) error {
-	var exists bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM integration.shop_config WHERE shop_id = $1)`, shopID).Scan(&exists); err != nil {
+// (before the simulator's demo orders) and nothing paused; and both SAP
+// warehouses counted for the shop's TikTok warehouse. A configuration that
+// exists is kept, with any change made to it since.
+func configureShop(ctx context.Context, pool *pgxpool.Pool, shopID, tiktokWarehouse string) error {
+	_, err := db.New(pool).UpsertWarehouseSets(ctx, db.UpsertWarehouseSetsParams{
+		UpdatedBy: "sandbox", ShopIds: []string{shopID, shopID},
+		TiktokWarehouseIds: []string{tiktokWarehouse, tiktokWarehouse}, WhsCodes: []string{"01", "02"},
+	})
+	if err != nil {
+		return fmt.Errorf("sandbox: storing the shop's warehouse set: %w", err)
+	}
+	exists, err := db.New(pool).ShopConfigExists(ctx, shopID)
+	if err != nil {
 		return fmt.Errorf("sandbox: reading the shop's configuration: %w", err)
 	}
 	if exists {
 		return nil
 	}
-	_, err := db.New(pool).UpsertShopConfigs(ctx, db.UpsertShopConfigsParams{
+	_, err = db.New(pool).UpsertShopConfigs(ctx, db.UpsertShopConfigsParams{
 		UpdatedBy:           "sandbox",
 		ShopIds:             []string{shopID},
 		CardCodes:           []string{Customer},

@@ -357,3 +357,15 @@ func (s *Server) apiSearchProducts(rq *apiRequest) (any, *apiError) {
 func inRangeLE(v int64, ge, le *int64) bool {
 	return (ge == nil || v >= *ge) && (le == nil || v <= *le)
 }
+
+// DefaultWarehouseID is the id of the shop's default warehouse.
+func (s *Server) DefaultWarehouseID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.warehouses {
+		if w.isDefault {
+			return w.id
+		}
+	}
+	return s.warehouses[0].id
+}
