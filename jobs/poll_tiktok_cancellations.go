@@ -95,25 +95,7 @@ func (w *PollTikTokCancellationsWorker) Work(ctx context.Context, job *river.Job
 // schedule enqueues a cancellation poll of every active shop (one already
 // waiting or running is not doubled).
 func (w *PollTikTokCancellationsWorker) schedule(ctx context.Context) error {
-	ids, err := db.New(w.Deps.Pool).ListShopsToPoll(ctx)
-	if err != nil {
-		return fmt.Errorf("listing shops to poll: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	params := make([]river.InsertManyParams, len(ids))
-	for i, id := range ids {
-		params[i] = river.InsertManyParams{Args: PollTikTokCancellationsArgs{ShopID: id}}
-	}
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return fmt.Errorf("scheduling cancellation polls: %w", err)
-	}
-	if _, err := client.InsertMany(ctx, params); err != nil {
-		return fmt.Errorf("scheduling cancellation polls: %w", err)
-	}
-	return nil
+	return enqueuePerShop(ctx, w.Deps.Pool, "cancellation polls", func(id string) river.JobArgs { return PollTikTokCancellationsArgs{ShopID: id} })
 }
 
 // cancellationPollCounts is what a cancellation poll records in

@@ -110,25 +110,7 @@ func (w *PollTikTokOrdersWorker) Work(ctx context.Context, job *river.Job[PollTi
 // schedule enqueues a poll of every active shop (one already waiting or
 // running is not doubled).
 func (w *PollTikTokOrdersWorker) schedule(ctx context.Context) error {
-	ids, err := db.New(w.Deps.Pool).ListShopsToPoll(ctx)
-	if err != nil {
-		return fmt.Errorf("listing shops to poll: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	params := make([]river.InsertManyParams, len(ids))
-	for i, id := range ids {
-		params[i] = river.InsertManyParams{Args: PollTikTokOrdersArgs{ShopID: id}}
-	}
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return fmt.Errorf("scheduling order polls: %w", err)
-	}
-	if _, err := client.InsertMany(ctx, params); err != nil {
-		return fmt.Errorf("scheduling order polls: %w", err)
-	}
-	return nil
+	return enqueuePerShop(ctx, w.Deps.Pool, "order polls", func(id string) river.JobArgs { return PollTikTokOrdersArgs{ShopID: id} })
 }
 
 // pollCounts is what a poll records in ops.sync_run.counts.
