@@ -103,6 +103,13 @@ type Deps struct {
 	// ReleaseDelay keeps a posted Sales Order on hold at least this long
 	// before its release check; default 0.
 	ReleaseDelay time.Duration
+	// InventoryConfirmShare: an inventory push changing more than this share
+	// of a shop's listings at once is held for `tiktokb1 inventory confirm`
+	// (TIKTOKB1_INVENTORY_CONFIRM_SHARE); default 0.2.
+	InventoryConfirmShare float64
+	// InventoryConfirmMinSKUs: a push changing fewer listings is never held
+	// (TIKTOKB1_INVENTORY_CONFIRM_MIN_SKUS); default 10.
+	InventoryConfirmMinSKUs int
 }
 
 // DefaultJobTimeout is Deps.JobTimeout's default.
@@ -146,9 +153,12 @@ func Workers(deps Deps) *river.Workers {
 	river.AddWorker(w, &PurgeOrderPIIWorker{Pool: deps.Pool, Retention: deps.PIIRetention})
 	river.AddWorker(w, &SnapshotSAPB1MasterWorker{Deps: deps})
 	river.AddWorker(w, &RefreshSAPB1ItemsWorker{Deps: deps})
+	river.AddWorker(w, &SnapshotSAPB1StockWorker{Deps: deps})
+	river.AddWorker(w, &DetectSAPB1StockChangesWorker{Deps: deps})
 	orderPostingWorkers(w, deps)
 	river.AddWorker(w, &ReleaseOrdersWorker{Deps: deps})
 	river.AddWorker(w, &PatchOrderWorker{Deps: deps})
+	river.AddWorker(w, &PushTikTokInventoryWorker{Deps: deps})
 	return w
 }
 
@@ -181,9 +191,14 @@ func Periodic(deps Deps) []*river.PeriodicJob {
 			river.PeriodicInterval(deps.ordersPollInterval()),
 			func() (river.JobArgs, *river.InsertOpts) { return PollTikTokCancellationsArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "poll_tiktok_cancellations", RunOnStart: true},
+		), river.NewPeriodicJob(
+			river.PeriodicInterval(PushTikTokInventoryInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PushTikTokInventoryArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "push_tiktok_inventory"},
 		))
 	}
 	jobs = append(jobs, orderPostingPeriodic(deps)...)
 	jobs = append(jobs, releasePeriodic(deps)...)
+	jobs = append(jobs, sapStockPeriodic(deps)...)
 	return append(jobs, sapMasterPeriodic(deps)...)
 }

@@ -301,8 +301,8 @@ func TestTikTokJobsWithoutTikTokCancelClearly(t *testing.T) {
 			t.Errorf("%s without TikTok: %s %v", res.Job.Kind, res.EventKind, res.Job.Errors)
 		}
 	}
-	if got, with := len(jobs.Periodic(none)), len(jobs.Periodic(e.deps)); got != with-3 {
-		t.Errorf("periodic jobs: %d without TikTok, %d with; want refresh_tiktok_tokens, poll_tiktok_orders and poll_tiktok_cancellations only with", got, with)
+	if got, with := len(jobs.Periodic(none)), len(jobs.Periodic(e.deps)); got != with-4 {
+		t.Errorf("periodic jobs: %d without TikTok, %d with; want refresh_tiktok_tokens, poll_tiktok_orders, poll_tiktok_cancellations and push_tiktok_inventory only with", got, with)
 	}
 }
 

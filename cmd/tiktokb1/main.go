@@ -30,6 +30,7 @@ var commands = []command{
 	{"serve", "run the service: HTTP (health, metrics, River UI) and the River workers", runServe},
 	{"migrate", "bring the database schema up to date, roll it back, or show its status", runMigrate},
 	{"mapping", "import or export the orders flow's configuration as CSV: shops, tax codes, SKU map, bundles", runMapping},
+	{"inventory", "release inventory pushes held for changing too many TikTok listings at once (inventory confirm)", runInventory},
 	{"replay", "derive typed tables again from the landed raw payloads (replay orders), e.g. after a fix", runReplay},
 	{"doctor", "check connections, the schema and SAP's user fields; --fix creates missing fields", runDoctor},
 	{"local-db", "print the URL of the local Postgres used when DATABASE_URL is unset, or stop it", runLocalDB},

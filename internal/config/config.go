@@ -46,6 +46,19 @@ type Config struct {
 	TikTok   TikTok
 	SAPB1    SAPB1
 	Governor Governor
+	// Inventory holds the inventory push's settings.
+	Inventory Inventory
+}
+
+// Inventory holds the inventory push's settings (invariant 9).
+type Inventory struct {
+	// ConfirmShare: a push changing more than this share of a shop's
+	// listings at once is held for `tiktokb1 inventory confirm`
+	// (TIKTOKB1_INVENTORY_CONFIRM_SHARE, default 0.2, 0.01 to 1).
+	ConfirmShare float64
+	// ConfirmMinSKUs: a push changing fewer listings is never held
+	// (TIKTOKB1_INVENTORY_CONFIRM_MIN_SKUS, default 10).
+	ConfirmMinSKUs int
 }
 
 // Server holds the HTTP server and process settings.
@@ -339,6 +352,8 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	c.TikTok.OrdersPollInterval = l.duration(envTikTokPollInterval, 5*time.Second, time.Hour, "5s to 1h, e.g. 60s")
 	c.TikTok.OrdersPollLag = l.duration(envTikTokPollLag, 0, time.Hour, "0s to 1h, e.g. 2m")
 	c.TikTok.OrdersPollOverlap = l.duration(envTikTokPollOverlap, 0, 24*time.Hour, "0s to 24h, e.g. 10m")
+	c.Inventory.ConfirmShare = l.number(envInventoryShare, 0.01, 1, "(a share of the listings), e.g. 0.2")
+	c.Inventory.ConfirmMinSKUs = l.wholeNumber(envInventoryMinSKUs, 1, 1000000)
 	tokenKey := l.secret(envTokenKey, tokenKeyExpected, validTokenKey)
 	if key, err := DecodeTokenKey(tokenKey.Reveal()); err == nil {
 		c.TikTok.TokenKey = NewSecret(string(key))

@@ -106,8 +106,9 @@ func defaultConfig() Config {
 			OrdersPollLag:      2 * time.Minute,
 			OrdersPollOverlap:  10 * time.Minute,
 		},
-		SAPB1:    SAPB1{SQLIsolation: "read_committed"},
-		Governor: defaultGovernor,
+		SAPB1:     SAPB1{SQLIsolation: "read_committed"},
+		Governor:  defaultGovernor,
+		Inventory: Inventory{ConfirmShare: 0.2, ConfirmMinSKUs: 10},
 	}
 }
 
@@ -268,6 +269,9 @@ func TestLoadAllSet(t *testing.T) {
 		envSAPSlowRequest:       "1500ms",
 		envSAPBreakerFailures:   "3",
 		envSAPBreakerCooldown:   "1m",
+
+		envInventoryShare:   "0.05",
+		envInventoryMinSKUs: "50",
 	}
 	cfg, err := Load(env(m))
 	if err != nil {
@@ -332,6 +336,7 @@ func TestLoadAllSet(t *testing.T) {
 			BreakerFailures:   3,
 			BreakerCooldown:   time.Minute,
 		},
+		Inventory: Inventory{ConfirmShare: 0.05, ConfirmMinSKUs: 50},
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", *cfg, want)
@@ -596,6 +601,12 @@ func TestLoadInvalid(t *testing.T) {
 			[]string{`SAPB1_PRIORITY_RESERVED: "3" is not less than SAPB1_MAX_CONCURRENT (3); expected 0 to 2 slots kept free for cancellations`}},
 		{"priority reserved above the default cap", map[string]string{envSAPPriorityReserved: "5"},
 			[]string{`SAPB1_PRIORITY_RESERVED: "5" is not less than SAPB1_MAX_CONCURRENT (4); expected 0 to 3 slots kept free for cancellations`}},
+		{"inventory confirm share zero", map[string]string{envInventoryShare: "0"},
+			[]string{`TIKTOKB1_INVENTORY_CONFIRM_SHARE: "0" is out of range; expected 0.01 to 1 (a share of the listings), e.g. 0.2`}},
+		{"inventory confirm share a percentage", map[string]string{envInventoryShare: "20%"},
+			[]string{`TIKTOKB1_INVENTORY_CONFIRM_SHARE: "20%" is not a number; expected 0.01 to 1 (a share of the listings), e.g. 0.2`}},
+		{"inventory confirm minimum zero", map[string]string{envInventoryMinSKUs: "0"},
+			[]string{`TIKTOKB1_INVENTORY_CONFIRM_MIN_SKUS: "0" is out of range; expected 1 to 1000000`}},
 		{"request rate zero", map[string]string{envSAPRequestsPerSecond: "0"},
 			[]string{`SAPB1_REQUESTS_PER_SECOND: "0" is out of range; expected 0.1 to 1000 requests per second, e.g. 10 or 2.5`}},
 		{"request rate not a number", map[string]string{envSAPRequestsPerSecond: "10/s"},

@@ -35,6 +35,8 @@ const (
 	envTikTokPollInterval = "TIKTOK_ORDERS_POLL_INTERVAL"
 	envTikTokPollLag      = "TIKTOK_ORDERS_POLL_LAG"
 	envTikTokPollOverlap  = "TIKTOK_ORDERS_POLL_OVERLAP"
+	envInventoryShare     = "TIKTOKB1_INVENTORY_CONFIRM_SHARE"
+	envInventoryMinSKUs   = "TIKTOKB1_INVENTORY_CONFIRM_MIN_SKUS"
 	envTokenKey           = "TIKTOKB1_TOKEN_KEY"
 	envPublicURL          = "TIKTOKB1_PUBLIC_URL"
 	envSAPServiceLayer    = "SAPB1_SERVICE_LAYER_URL"
@@ -136,6 +138,10 @@ var variables = []Var{
 		Description: "The poll reads up to now minus this: TikTok's search trails its writes (0s to 1h)."},
 	{Name: envTikTokPollOverlap, Default: "10m",
 		Description: "Each poll re-reads this much before the last one's watermark (0s to 24h)."},
+	{Name: envInventoryShare, Default: "0.2",
+		Description: "An inventory push that would change more than this share of a shop's TikTok listings at once is held until `tiktokb1 inventory confirm` (0.01 to 1)."},
+	{Name: envInventoryMinSKUs, Default: "10",
+		Description: "An inventory push changing fewer listings than this is never held, whatever the share (1 to 1000000)."},
 	{Name: envTokenKey, Secret: true,
 		Description: "Key the TikTok tokens are encrypted with in Postgres: 32 bytes as 64 hex characters or base64 (openssl rand -hex 32). Required with TIKTOK_APP_KEY."},
 	{Name: envPublicURL,

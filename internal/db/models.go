@@ -45,6 +45,22 @@ type IntegrationInventoryPush struct {
 	Result    *string
 	Error     *string
 	CreatedAt time.Time
+	// The computed_quantity the last push (or refused push) was based on: the value changed since the last push when computed_quantity differs. sent_quantity can be lower (an increase capped by sales TikTok shows that have not landed yet).
+	BasisQuantity *int64
+	// When a push of this row was last tried (sent_at: last accepted).
+	AttemptedAt *time.Time
+}
+
+// A shop's inventory push held because it would change more than TIKTOKB1_INVENTORY_CONFIRM_SHARE of its listings at once (invariant 9). `tiktokb1 inventory confirm` sets confirmed_at; the next push sends everything due and deletes the row.
+type IntegrationInventoryPushHold struct {
+	ShopID string
+	// Listings the held push would change (at the last check).
+	Skus int32
+	// The shop's listings on TikTok (at the last check).
+	Listings    int32
+	HeldAt      time.Time
+	ConfirmedAt *time.Time
+	ConfirmedBy *string
 }
 
 // The state of each authorisation link handed out (/oauth/tiktok/start); the callback accepts it once, before it expires.
@@ -280,6 +296,15 @@ type IntegrationTiktokAuthorization struct {
 	UpdatedAt time.Time
 }
 
+// TikTok's product and SKU id of a seller SKU in a shop, from product search; null ids: no listing has the seller SKU (looked up again an hour after checked_at).
+type IntegrationTiktokSku struct {
+	ShopID    string
+	SellerSku string
+	ProductID *string
+	SkuID     *string
+	CheckedAt time.Time
+}
+
 // The SAP warehouses (OWHS.WhsCode) whose stock is counted for one TikTok warehouse of a shop: available-to-sell sums OnHand and IsCommited over them.
 type IntegrationWarehouseSet struct {
 	ShopID            string
@@ -369,6 +394,30 @@ type ReportException struct {
 	ResolvedAt  *time.Time
 	Resolution  *string
 	Age         int32
+}
+
+// Per listing (shop, TikTok warehouse, seller SKU): SAP on hand and committed over the warehouse set, buffer, units held back for pending TikTok orders, available-to-sell, the last push and the drift between them. No personal data.
+type ReportInventoryHealth struct {
+	ShopID             string
+	TiktokWarehouseID  string
+	SellerSku          string
+	ListingKind        string
+	ItemCode           interface{}
+	SapWarehouses      []byte
+	SapOnHand          *int64
+	SapCommitted       *int64
+	Buffer             decimal.Decimal
+	Pending            interface{}
+	Ats                int64
+	AtsComputedAt      time.Time
+	StockReadFrom      interface{}
+	LastPushedQuantity *int64
+	LastPushedAt       *time.Time
+	PushResult         *string
+	PushError          *string
+	Drift              int32
+	DriftStatus        string
+	AtsAge             int32
 }
 
 // Every landed TikTok order: its TikTok status, where its SAP Sales Order stands (posting_state, DocEntry/DocNum, totals), its age, and the live exception that blocks it or concerns it most. No personal data.

@@ -106,7 +106,8 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 		}()
 	}
 	deps := jobs.Deps{Pool: pool, SyncRunRetention: cfg.Database.SyncRunRetention, PIIRetention: cfg.Database.PIIRetention,
-		OrdersPollInterval: cfg.TikTok.OrdersPollInterval, OrdersPollLag: cfg.TikTok.OrdersPollLag, OrdersPollOverlap: cfg.TikTok.OrdersPollOverlap}
+		OrdersPollInterval: cfg.TikTok.OrdersPollInterval, OrdersPollLag: cfg.TikTok.OrdersPollLag, OrdersPollOverlap: cfg.TikTok.OrdersPollOverlap,
+		InventoryConfirmShare: cfg.Inventory.ConfirmShare, InventoryConfirmMinSKUs: cfg.Inventory.ConfirmMinSKUs}
 	if sap != nil {
 		// The client's own ServiceLayerTimeout default: twice the request
 		// timeout. A lost POST is looked up only after it.

@@ -176,9 +176,10 @@ func (r *Reader) ItemsByCode(ctx context.Context, itemCodes []string) ([]Item, e
 	return out, err
 }
 
-// inBatches calls fn with the codes in groups of 100 query arguments, the
-// unused ones repeating the first code (the queries take exactly 100).
-func inBatches(codes []string, fn func(args []any) error) error {
+// inBatches calls fn with the codes (item codes, DocEntry values) in groups
+// of 100 query arguments, the unused ones repeating the first code (the
+// queries take exactly 100).
+func inBatches[T any](codes []T, fn func(args []any) error) error {
 	for start := 0; start < len(codes); start += stockBatch {
 		batch := codes[start:min(start+stockBatch, len(codes))]
 		args := make([]any, stockBatch)

@@ -1,0 +1,102 @@
+-- Inventory push, SAP → TikTok (DESIGN.md "Inventory" push rule): the ledger
+-- rows due, the TikTok id cache, results, and the mass-change hold.
+
+-- name: ListInventoryPushDue :many
+-- The shop's ledger rows whose computed value was not sent: changed since the
+-- last push (computed_quantity <> basis_quantity) or sent capped below it.
+-- A refused value is not tried again until it changes; a seller SKU known
+-- to have no listing is looked up again only an hour later.
+SELECT p.tiktok_warehouse_id, p.seller_sku, p.computed_quantity, p.sent_quantity, p.basis_quantity,
+       p.result, t.product_id, t.sku_id, (t.seller_sku IS NOT NULL)::boolean AS looked_up
+FROM integration.inventory_push p
+LEFT JOIN integration.tiktok_sku t ON t.shop_id = p.shop_id AND t.seller_sku = p.seller_sku
+WHERE p.shop_id = @shop_id
+  AND p.sent_quantity IS DISTINCT FROM p.computed_quantity
+  AND NOT (p.result IS NOT DISTINCT FROM 'failed' AND p.basis_quantity IS NOT DISTINCT FROM p.computed_quantity)
+  AND (t.seller_sku IS NULL OR t.sku_id IS NOT NULL OR t.checked_at < now() - interval '1 hour')
+ORDER BY p.seller_sku, p.tiktok_warehouse_id;
+
+-- name: CountShopListings :one
+-- The shop's ledger rows that have a TikTok listing: the base of the
+-- mass-change share.
+SELECT count(*)::bigint
+FROM integration.inventory_push p
+JOIN integration.tiktok_sku t ON t.shop_id = p.shop_id AND t.seller_sku = p.seller_sku
+WHERE p.shop_id = @shop_id AND t.sku_id IS NOT NULL;
+
+-- name: UpsertTikTokSKUs :exec
+-- Caches product search answers; an empty id means no listing.
+INSERT INTO integration.tiktok_sku AS t (shop_id, seller_sku, product_id, sku_id, checked_at)
+SELECT @shop_id, r.seller_sku, nullif(r.product_id, ''), nullif(r.sku_id, ''), now()
+FROM (SELECT unnest(@seller_skus::text[]) AS seller_sku,
+             unnest(@product_ids::text[]) AS product_id,
+             unnest(@sku_ids::text[]) AS sku_id) AS r
+ON CONFLICT (shop_id, seller_sku) DO UPDATE
+    SET product_id = excluded.product_id, sku_id = excluded.sku_id, checked_at = excluded.checked_at;
+
+-- name: ForgetTikTokSKU :exec
+-- A cached id TikTok no longer knows: looked up again next time.
+DELETE FROM integration.tiktok_sku WHERE shop_id = @shop_id AND seller_sku = @seller_sku;
+
+-- name: LandedCommittedUnits :many
+-- Per seller SKU, the units of the shop's landed orders that TikTok still
+-- holds as committed (sold, not dispatched, not cancelled). TikTok's
+-- committed quantity beyond these is sales that have not landed yet.
+SELECT l.seller_sku::text AS seller_sku, count(*)::bigint AS units
+FROM tiktok."order" o
+JOIN tiktok.order_line l ON l.shop_id = o.shop_id AND l.order_id = o.order_id
+WHERE o.shop_id = @shop_id
+  AND l.seller_sku = ANY (@seller_skus::text[])
+  AND o.status IN ('UNPAID', 'ON_HOLD', 'AWAITING_SHIPMENT', 'PARTIALLY_SHIPPING')
+  AND o.fulfillment_type IS DISTINCT FROM 'FULFILLMENT_BY_TIKTOK'
+  AND coalesce(l.display_status, '') NOT IN ('CANCELLED', 'AWAITING_COLLECTION', 'IN_TRANSIT', 'DELIVERED', 'COMPLETED')
+GROUP BY l.seller_sku;
+
+-- name: RecordInventoryPushSent :exec
+-- TikTok accepted these quantities, each based on the computed value given.
+UPDATE integration.inventory_push p
+SET sent_quantity = r.sent, sent_at = now(), attempted_at = now(), basis_quantity = r.basis, result = 'ok', error = NULL
+FROM (SELECT unnest(@tiktok_warehouse_ids::text[]) AS wh, unnest(@seller_skus::text[]) AS sku,
+             unnest(@sent::bigint[]) AS sent, unnest(@basis::bigint[]) AS basis) AS r
+WHERE p.shop_id = @shop_id AND p.tiktok_warehouse_id = r.wh AND p.seller_sku = r.sku;
+
+-- name: RecordInventoryPushFailed :exec
+-- TikTok refused the value (campaign lock, SKU not live, no listing): not
+-- tried again until the computed value changes.
+UPDATE integration.inventory_push
+SET result = 'failed', error = @error::text, basis_quantity = @basis::bigint, attempted_at = now()
+WHERE shop_id = @shop_id AND tiktok_warehouse_id = @tiktok_warehouse_id AND seller_sku = @seller_sku;
+
+-- name: MarkInventoryPushHeld :exec
+UPDATE integration.inventory_push p
+SET result = 'held'
+FROM (SELECT unnest(@tiktok_warehouse_ids::text[]) AS wh, unnest(@seller_skus::text[]) AS sku) AS r
+WHERE p.shop_id = @shop_id AND p.tiktok_warehouse_id = r.wh AND p.seller_sku = r.sku;
+
+-- name: GetInventoryPushHold :one
+SELECT * FROM integration.inventory_push_hold WHERE shop_id = @shop_id;
+
+-- name: HoldInventoryPush :one
+-- Holds the shop's push (or updates the counts of the hold that waits).
+INSERT INTO integration.inventory_push_hold AS h (shop_id, skus, listings)
+VALUES (@shop_id, @skus, @listings)
+ON CONFLICT (shop_id) DO UPDATE SET skus = excluded.skus, listings = excluded.listings
+RETURNING *;
+
+-- name: ReleaseInventoryPushHold :exec
+-- The confirmed push went out, or the push is no longer a mass change.
+DELETE FROM integration.inventory_push_hold WHERE shop_id = @shop_id;
+
+-- name: ConfirmInventoryPush :many
+-- `tiktokb1 inventory confirm`: the held pushes of one shop (or of every
+-- shop when shop_id is null) may go out.
+UPDATE integration.inventory_push_hold
+SET confirmed_at = now(), confirmed_by = @confirmed_by::text
+WHERE confirmed_at IS NULL AND (sqlc.narg(shop_id)::text IS NULL OR shop_id = sqlc.narg(shop_id))
+RETURNING *;
+
+-- name: ResolveSKUExceptions :exec
+-- SKUs TikTok accepted again: their refusals are resolved.
+UPDATE ops.exception
+SET status = 'resolved', resolved_at = now(), resolved_by = 'tiktokb1', resolution = @resolution::text
+WHERE status <> 'resolved' AND kind = @kind AND shop_id = @shop_id::text AND sku = ANY (@skus::text[]);
