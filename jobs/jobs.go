@@ -76,6 +76,10 @@ type Deps struct {
 	// SAPReader reads SAP's company database (SAPB1_SQL_DSN); nil when it is
 	// not configured: the SAP master data jobs are then not scheduled.
 	SAPReader sapmaster.Reader
+	// SAPBufferUDF is sqlreader.BufferUDF when OITM.U_EcomBuffer is read as
+	// the e-commerce buffer with each full stock snapshot
+	// (SAPB1_BUFFER_UDF); empty: not read.
+	SAPBufferUDF string
 	// SAP is the Service Layer client behind the governor; nil when SAP is
 	// not configured: orders are still validated, but none is queued for
 	// posting and cancel_order cannot reach a posted Sales Order.
@@ -159,6 +163,8 @@ func Workers(deps Deps) *river.Workers {
 	river.AddWorker(w, &ReleaseOrdersWorker{Deps: deps})
 	river.AddWorker(w, &PatchOrderWorker{Deps: deps})
 	river.AddWorker(w, &PushTikTokInventoryWorker{Deps: deps})
+	river.AddWorker(w, &SnapshotSAPB1PricesWorker{Deps: deps})
+	river.AddWorker(w, &PushTikTokPricesWorker{Deps: deps})
 	return w
 }
 
@@ -200,5 +206,6 @@ func Periodic(deps Deps) []*river.PeriodicJob {
 	jobs = append(jobs, orderPostingPeriodic(deps)...)
 	jobs = append(jobs, releasePeriodic(deps)...)
 	jobs = append(jobs, sapStockPeriodic(deps)...)
+	jobs = append(jobs, pricePeriodic(deps)...)
 	return append(jobs, sapMasterPeriodic(deps)...)
 }

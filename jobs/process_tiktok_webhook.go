@@ -33,7 +33,8 @@ func (ProcessTikTokWebhookArgs) InsertOpts() river.InsertOpts {
 }
 
 // ProcessTikTokWebhookWorker works ProcessTikTokWebhookArgs. Types 6
-// (deauthorisation) and 7 (authorisation expiring) are acted on here; for
+// (deauthorisation), 7 (authorisation expiring) and 5 (product status,
+// integration.tiktok_product_status) are acted on here; for
 // types 1 (order status), 3 (address) and 11 (cancellation) the order is read
 // from TikTok and landed (internal/landing); the other types are marked
 // processed and left to the flows that read tiktok.webhook_event (returns,
@@ -138,6 +139,29 @@ func (w *ProcessTikTokWebhookWorker) process(ctx context.Context, eventID int64)
 			}
 			if _, err := landing.Land(ctx, tx, shopID, landing.SourceWebhook, orders); err != nil {
 				return err
+			}
+		case tiktok.WebhookProductStatusChange:
+			// The product's status per shop: the inventory push skips the
+			// SKUs of a deactivated product (DESIGN.md "Inventory").
+			f, err := wh.Fields()
+			if err != nil {
+				return &permanentError{err}
+			}
+			if f.ProductID == "" || f.Status == "" || shopID == "" {
+				msg := "no shop_id, product_id or status: nothing to record"
+				return q.FinishWebhookEvent(ctx, db.FinishWebhookEventParams{ID: eventID, ProcessError: &msg})
+			}
+			at := ev.ReceivedAt
+			switch {
+			case f.UpdateTime > 0:
+				at = time.Unix(int64(f.UpdateTime), 0).UTC()
+			case ev.EventTime != nil:
+				at = *ev.EventTime
+			}
+			if err := q.SetTikTokProductStatus(ctx, db.SetTikTokProductStatusParams{
+				ShopID: shopID, ProductID: string(f.ProductID), Status: f.Status, StatusTime: at,
+			}); err != nil {
+				return fmt.Errorf("webhook event %d: recording the status of product %s: %w", eventID, f.ProductID, err)
 			}
 		default:
 			// Landed for the flows that read tiktok.webhook_event.

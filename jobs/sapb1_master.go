@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/tiktokb1/tiktokb1/internal/inventory"
 	"github.com/tiktokb1/tiktokb1/internal/sapmaster"
 )
 
@@ -44,8 +45,22 @@ func (w *SnapshotSAPB1MasterWorker) Work(ctx context.Context, job *river.Job[Sna
 	if _, err := sapmaster.SnapshotItems(ctx, w.Deps.Pool, w.Deps.SAPReader); err != nil {
 		return err
 	}
-	_, err := sapmaster.SnapshotBOMs(ctx, w.Deps.Pool, w.Deps.SAPReader)
-	return err
+	if _, err := sapmaster.SnapshotBOMs(ctx, w.Deps.Pool, w.Deps.SAPReader); err != nil {
+		return err
+	}
+	// The listings available-to-sell covers come from the items: at start
+	// the stock snapshot may have recomputed before they were read.
+	return recomputeInventory(ctx, w.Deps)
+}
+
+// recomputeInventory recomputes available-to-sell and enqueues the pushes
+// of the shops whose values changed.
+func recomputeInventory(ctx context.Context, deps Deps) error {
+	changes, err := inventory.Recompute(ctx, deps.Pool)
+	if err != nil {
+		return err
+	}
+	return enqueueInventoryPush(ctx, deps, changes)
 }
 
 // RefreshSAPB1ItemsArgs upserts the items whose UpdateDate+UpdateTS moved.

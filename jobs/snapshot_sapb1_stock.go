@@ -44,6 +44,16 @@ func (w *SnapshotSAPB1StockWorker) Work(ctx context.Context, job *river.Job[Snap
 	if _, err := sapmaster.SnapshotStockAndRewind(ctx, w.Deps.Pool, r); err != nil {
 		return err
 	}
+	if w.Deps.SAPBufferUDF != "" {
+		// OITM.U_EcomBuffer, read in full with the stock (SAPB1_BUFFER_UDF).
+		br, ok := w.Deps.SAPReader.(sapmaster.BufferReader)
+		if !ok {
+			return river.JobCancel(fmt.Errorf("SAPB1_BUFFER_UDF is set but the SAP reader cannot read it"))
+		}
+		if _, _, err := sapmaster.LandBuffers(ctx, w.Deps.Pool, br); err != nil {
+			return err
+		}
+	}
 	changes, err := inventory.Recompute(ctx, w.Deps.Pool)
 	if err != nil {
 		return err

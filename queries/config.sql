@@ -6,13 +6,17 @@
 INSERT INTO integration.shop_config (
     shop_id, card_code, currency, series, default_warehouse, shipping_mode, shipping_item_code,
     freight_expense_code, prices_include_tax, tiktok_remits_tax, exempt_tax_code, fbt_mode, fbt_warehouse,
-    already_shipped, cutover_at, extra_hold, orders_paused, inventory_paused, cancellations_paused, updated_by
+    already_shipped, cutover_at, extra_hold, orders_paused, inventory_paused, cancellations_paused, price_list, updated_by
 )
 SELECT r.shop_id, r.card_code, r.currency, nullif(r.series, 0), r.default_warehouse, r.shipping_mode,
        nullif(r.shipping_item_code, ''), nullif(r.freight_expense_code, 0), r.prices_include_tax,
        r.tiktok_remits_tax, nullif(r.exempt_tax_code, ''), r.fbt_mode, nullif(r.fbt_warehouse, ''),
        r.already_shipped, r.cutover_at, make_interval(secs => r.extra_hold_seconds), r.orders_paused,
-       r.inventory_paused, r.cancellations_paused, @updated_by::text
+       r.inventory_paused, r.cancellations_paused,
+       -- -1: the file has no price_list column, the shop's stays as it is.
+       CASE WHEN r.price_list = -1 THEN (SELECT x.price_list FROM integration.shop_config x WHERE x.shop_id = r.shop_id)
+            ELSE nullif(r.price_list, 0) END,
+       @updated_by::text
 FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
            unnest(@card_codes::text[]) AS card_code,
            unnest(@currencies::text[]) AS currency,
@@ -31,7 +35,8 @@ FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
            unnest(@extra_hold_seconds::float8[]) AS extra_hold_seconds,
            unnest(@orders_paused::boolean[]) AS orders_paused,
            unnest(@inventory_paused::boolean[]) AS inventory_paused,
-           unnest(@cancellations_paused::boolean[]) AS cancellations_paused) AS r
+           unnest(@cancellations_paused::boolean[]) AS cancellations_paused,
+           unnest(@price_lists::int[]) AS price_list) AS r
 ON CONFLICT (shop_id) DO UPDATE SET
     card_code = excluded.card_code, currency = excluded.currency, series = excluded.series,
     default_warehouse = excluded.default_warehouse, shipping_mode = excluded.shipping_mode,
@@ -40,7 +45,8 @@ ON CONFLICT (shop_id) DO UPDATE SET
     exempt_tax_code = excluded.exempt_tax_code, fbt_mode = excluded.fbt_mode, fbt_warehouse = excluded.fbt_warehouse,
     already_shipped = excluded.already_shipped, cutover_at = excluded.cutover_at, extra_hold = excluded.extra_hold,
     orders_paused = excluded.orders_paused, inventory_paused = excluded.inventory_paused,
-    cancellations_paused = excluded.cancellations_paused, updated_at = now(), updated_by = excluded.updated_by
+    cancellations_paused = excluded.cancellations_paused, price_list = excluded.price_list,
+    updated_at = now(), updated_by = excluded.updated_by
 WHERE (integration.shop_config.card_code, integration.shop_config.currency, integration.shop_config.series,
        integration.shop_config.default_warehouse, integration.shop_config.shipping_mode,
        integration.shop_config.shipping_item_code, integration.shop_config.freight_expense_code,
@@ -48,20 +54,21 @@ WHERE (integration.shop_config.card_code, integration.shop_config.currency, inte
        integration.shop_config.exempt_tax_code, integration.shop_config.fbt_mode, integration.shop_config.fbt_warehouse,
        integration.shop_config.already_shipped, integration.shop_config.cutover_at, integration.shop_config.extra_hold,
        integration.shop_config.orders_paused, integration.shop_config.inventory_paused,
-       integration.shop_config.cancellations_paused)
+       integration.shop_config.cancellations_paused, integration.shop_config.price_list)
   IS DISTINCT FROM
       (excluded.card_code, excluded.currency, excluded.series, excluded.default_warehouse, excluded.shipping_mode,
        excluded.shipping_item_code, excluded.freight_expense_code, excluded.prices_include_tax,
        excluded.tiktok_remits_tax, excluded.exempt_tax_code, excluded.fbt_mode, excluded.fbt_warehouse,
        excluded.already_shipped, excluded.cutover_at, excluded.extra_hold, excluded.orders_paused,
-       excluded.inventory_paused, excluded.cancellations_paused);
+       excluded.inventory_paused, excluded.cancellations_paused, excluded.price_list);
 
 -- name: ListShopConfigs :many
 SELECT shop_id, card_code, currency, coalesce(series, 0)::int AS series, default_warehouse, shipping_mode,
        coalesce(shipping_item_code, '') AS shipping_item_code, coalesce(freight_expense_code, 0)::int AS freight_expense_code,
        prices_include_tax, tiktok_remits_tax, coalesce(exempt_tax_code, '') AS exempt_tax_code, fbt_mode,
        coalesce(fbt_warehouse, '') AS fbt_warehouse, already_shipped, cutover_at,
-       extract(epoch FROM extra_hold)::float8 AS extra_hold_seconds, orders_paused, inventory_paused, cancellations_paused
+       extract(epoch FROM extra_hold)::float8 AS extra_hold_seconds, orders_paused, inventory_paused, cancellations_paused,
+       coalesce(price_list, 0)::int AS price_list
 FROM integration.shop_config
 ORDER BY shop_id;
 

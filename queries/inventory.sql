@@ -114,9 +114,12 @@ WITH set_stock AS (
     GROUP BY op.item_code
 ), available AS (
     SELECT ss.shop_id, ss.tiktok_warehouse_id, ss.item_code,
-           greatest(0, ss.net - coalesce(bf.buffer, 0) - coalesce(pd.units, 0)) AS quantity
+           greatest(0, ss.net - coalesce(bf.buffer, ub.buffer, 0) - coalesce(pd.units, 0)) AS quantity
     FROM set_stock ss
+    -- The buffer: integration.stock_buffer's row for the item wins over
+    -- SAP's OITM.U_EcomBuffer (sapb1.item_buffer, migration 00018).
     LEFT JOIN integration.stock_buffer bf ON bf.item_code = ss.item_code
+    LEFT JOIN sapb1.item_buffer ub ON ub.item_code = ss.item_code
     LEFT JOIN pending pd ON pd.item_code = ss.item_code
 ), sets AS (
     SELECT DISTINCT shop_id, tiktok_warehouse_id FROM integration.warehouse_set
@@ -179,3 +182,21 @@ SELECT w.shop_id, w.tiktok_warehouse_id, w.seller_sku, w.computed_quantity, w.se
 FROM written w
 JOIN changed c ON c.shop_id = w.shop_id AND c.tiktok_warehouse_id = w.tiktok_warehouse_id AND c.seller_sku = w.seller_sku
 ORDER BY w.shop_id, w.tiktok_warehouse_id, w.seller_sku;
+
+-- name: ReplaceItemBuffers :one
+-- Swaps a complete read of OITM.U_EcomBuffer in: rows upserted where the
+-- value changed, items the read no longer has (no value) deleted.
+WITH r AS (
+    SELECT unnest(@item_codes::text[]) AS item_code, unnest(@buffers::numeric[]) AS buffer
+), upserted AS (
+    INSERT INTO sapb1.item_buffer AS b (item_code, buffer, read_from)
+    SELECT r.item_code, r.buffer, @read_from::timestamptz FROM r
+    ON CONFLICT (item_code) DO UPDATE
+        SET buffer = excluded.buffer, read_from = excluded.read_from, refreshed_at = now()
+        WHERE b.buffer IS DISTINCT FROM excluded.buffer
+    RETURNING 1
+), deleted AS (
+    DELETE FROM sapb1.item_buffer b WHERE NOT EXISTS (SELECT FROM r WHERE r.item_code = b.item_code)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM upserted)::bigint AS changed, (SELECT count(*) FROM deleted)::bigint AS deleted;

@@ -100,3 +100,26 @@ RETURNING *;
 UPDATE ops.exception
 SET status = 'resolved', resolved_at = now(), resolved_by = 'tiktokb1', resolution = @resolution::text
 WHERE status <> 'resolved' AND kind = @kind AND shop_id = @shop_id::text AND sku = ANY (@skus::text[]);
+
+-- name: SetTikTokProductStatus :exec
+-- A product's status from webhook 5; an event older than the status held
+-- changes nothing.
+INSERT INTO integration.tiktok_product_status AS s (shop_id, product_id, status, status_time, source)
+VALUES (@shop_id, @product_id, @status, @status_time, 'webhook')
+ON CONFLICT (shop_id, product_id) DO UPDATE
+    SET status = excluded.status, status_time = excluded.status_time, source = excluded.source, updated_at = now()
+    WHERE s.status_time <= excluded.status_time;
+
+-- name: SetTikTokProductStatuses :exec
+-- Product statuses the product search shows now.
+INSERT INTO integration.tiktok_product_status AS s (shop_id, product_id, status, status_time, source)
+SELECT @shop_id, r.product_id, r.status, now(), 'search'
+FROM (SELECT unnest(@product_ids::text[]) AS product_id, unnest(@statuses::text[]) AS status) AS r
+WHERE r.product_id <> '' AND r.status <> ''
+ON CONFLICT (shop_id, product_id) DO UPDATE
+    SET status = excluded.status, status_time = excluded.status_time, source = excluded.source, updated_at = now()
+    WHERE s.status_time <= excluded.status_time;
+
+-- name: ListDeactivatedTikTokProducts :many
+-- The shop's products TikTok deactivated: their SKUs are not pushed.
+SELECT product_id FROM integration.tiktok_product_status WHERE shop_id = @shop_id AND deactivated;

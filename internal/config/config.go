@@ -230,6 +230,9 @@ type SAPB1 struct {
 	// SQLIsolation is read_committed or snapshot (SAPB1_SQL_ISOLATION,
 	// default read_committed).
 	SQLIsolation string
+	// BufferUDF is "U_EcomBuffer" when OITM has that user field, read as
+	// the e-commerce buffer (SAPB1_BUFFER_UDF, default unset: not read).
+	BufferUDF string
 	// TLSCAFile is a readable PEM file with the CA that signed the Service
 	// Layer certificate (SAPB1_TLS_CA_FILE, default unset: system roots).
 	TLSCAFile string
@@ -378,6 +381,14 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	l.together(envSAPServiceLayer, envSAPCompanyDB, envSAPUser, envSAPPassword)
 	c.SAPB1.SQLDSN = l.secret(envSAPSQLDSN, "a sqlserver:// URL, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS", validSQLServer)
 	c.SAPB1.SQLIsolation = l.oneOf(envSAPSQLIsolation, "transaction isolation level", "read_committed", "snapshot")
+	if v := l.value(envSAPBufferUDF); v != "" && v != "U_EcomBuffer" {
+		l.addf(envSAPBufferUDF, "%q is not a supported buffer field; expected U_EcomBuffer (or unset)", v)
+	} else {
+		c.SAPB1.BufferUDF = v
+	}
+	if c.SAPB1.BufferUDF != "" && !c.SAPB1.SQLDSN.IsSet() {
+		l.addf(envSAPBufferUDF, "needs SAPB1_SQL_DSN: the field is read through SAP's SQL Server")
+	}
 	c.SAPB1.TLSCAFile = l.caFile(envSAPTLSCAFile)
 	c.SAPB1.TLSInsecureSkipVerify = l.boolean(envSAPTLSInsecure)
 

@@ -45,6 +45,7 @@ const (
 	envSAPPassword        = "SAPB1_PASSWORD"
 	envSAPSQLDSN          = "SAPB1_SQL_DSN"
 	envSAPSQLIsolation    = "SAPB1_SQL_ISOLATION"
+	envSAPBufferUDF       = "SAPB1_BUFFER_UDF"
 	envSAPTLSCAFile       = "SAPB1_TLS_CA_FILE"
 	envSAPTLSInsecure     = "SAPB1_TLS_INSECURE_SKIP_VERIFY"
 )
@@ -158,6 +159,8 @@ var variables = []Var{
 		Description: "Optional direct SQL Server connection to the SAP company database, e.g. sqlserver://user:password@host:1433?database=SBODEMOUS."},
 	{Name: envSAPSQLIsolation, Default: "read_committed",
 		Description: "How stock and watermark reads see SAP's writes: read_committed (waits up to 5 s for locks) or snapshot (needs ALLOW_SNAPSHOT_ISOLATION)."},
+	{Name: envSAPBufferUDF,
+		Description: "U_EcomBuffer where OITM has that field: read with each stock snapshot as the item's e-commerce buffer (integration.stock_buffer wins). Needs SAPB1_SQL_DSN."},
 	{Name: envSAPTLSCAFile,
 		Description: "PEM file with the CA certificate the Service Layer's certificate is signed with (for self-signed setups)."},
 	{Name: envSAPTLSInsecure, Default: "false",

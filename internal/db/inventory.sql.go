@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -67,9 +68,12 @@ WITH set_stock AS (
     GROUP BY op.item_code
 ), available AS (
     SELECT ss.shop_id, ss.tiktok_warehouse_id, ss.item_code,
-           greatest(0, ss.net - coalesce(bf.buffer, 0) - coalesce(pd.units, 0)) AS quantity
+           greatest(0, ss.net - coalesce(bf.buffer, ub.buffer, 0) - coalesce(pd.units, 0)) AS quantity
     FROM set_stock ss
+    -- The buffer: integration.stock_buffer's row for the item wins over
+    -- SAP's OITM.U_EcomBuffer (sapb1.item_buffer, migration 00018).
     LEFT JOIN integration.stock_buffer bf ON bf.item_code = ss.item_code
+    LEFT JOIN sapb1.item_buffer ub ON ub.item_code = ss.item_code
     LEFT JOIN pending pd ON pd.item_code = ss.item_code
 ), sets AS (
     SELECT DISTINCT shop_id, tiktok_warehouse_id FROM integration.warehouse_set
@@ -264,6 +268,43 @@ func (q *Queries) PublishStock(ctx context.Context, id int64) (int64, error) {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const replaceItemBuffers = `-- name: ReplaceItemBuffers :one
+WITH r AS (
+    SELECT unnest($1::text[]) AS item_code, unnest($2::numeric[]) AS buffer
+), upserted AS (
+    INSERT INTO sapb1.item_buffer AS b (item_code, buffer, read_from)
+    SELECT r.item_code, r.buffer, $3::timestamptz FROM r
+    ON CONFLICT (item_code) DO UPDATE
+        SET buffer = excluded.buffer, read_from = excluded.read_from, refreshed_at = now()
+        WHERE b.buffer IS DISTINCT FROM excluded.buffer
+    RETURNING 1
+), deleted AS (
+    DELETE FROM sapb1.item_buffer b WHERE NOT EXISTS (SELECT FROM r WHERE r.item_code = b.item_code)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM upserted)::bigint AS changed, (SELECT count(*) FROM deleted)::bigint AS deleted
+`
+
+type ReplaceItemBuffersParams struct {
+	ItemCodes []string
+	Buffers   []decimal.Decimal
+	ReadFrom  time.Time
+}
+
+type ReplaceItemBuffersRow struct {
+	Changed int64
+	Deleted int64
+}
+
+// Swaps a complete read of OITM.U_EcomBuffer in: rows upserted where the
+// value changed, items the read no longer has (no value) deleted.
+func (q *Queries) ReplaceItemBuffers(ctx context.Context, arg ReplaceItemBuffersParams) (ReplaceItemBuffersRow, error) {
+	row := q.db.QueryRow(ctx, replaceItemBuffers, arg.ItemCodes, arg.Buffers, arg.ReadFrom)
+	var i ReplaceItemBuffersRow
+	err := row.Scan(&i.Changed, &i.Deleted)
+	return i, err
 }
 
 const tuneInventoryTransaction = `-- name: TuneInventoryTransaction :exec

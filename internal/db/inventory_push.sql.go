@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const confirmInventoryPush = `-- name: ConfirmInventoryPush :many
@@ -165,6 +166,31 @@ func (q *Queries) LandedCommittedUnits(ctx context.Context, arg LandedCommittedU
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDeactivatedTikTokProducts = `-- name: ListDeactivatedTikTokProducts :many
+SELECT product_id FROM integration.tiktok_product_status WHERE shop_id = $1 AND deactivated
+`
+
+// The shop's products TikTok deactivated: their SKUs are not pushed.
+func (q *Queries) ListDeactivatedTikTokProducts(ctx context.Context, shopID string) ([]string, error) {
+	rows, err := q.db.Query(ctx, listDeactivatedTikTokProducts, shopID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var product_id string
+		if err := rows.Scan(&product_id); err != nil {
+			return nil, err
+		}
+		items = append(items, product_id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -337,6 +363,55 @@ func (q *Queries) ResolveSKUExceptions(ctx context.Context, arg ResolveSKUExcept
 		arg.ShopID,
 		arg.Skus,
 	)
+	return err
+}
+
+const setTikTokProductStatus = `-- name: SetTikTokProductStatus :exec
+INSERT INTO integration.tiktok_product_status AS s (shop_id, product_id, status, status_time, source)
+VALUES ($1, $2, $3, $4, 'webhook')
+ON CONFLICT (shop_id, product_id) DO UPDATE
+    SET status = excluded.status, status_time = excluded.status_time, source = excluded.source, updated_at = now()
+    WHERE s.status_time <= excluded.status_time
+`
+
+type SetTikTokProductStatusParams struct {
+	ShopID     string
+	ProductID  string
+	Status     string
+	StatusTime time.Time
+}
+
+// A product's status from webhook 5; an event older than the status held
+// changes nothing.
+func (q *Queries) SetTikTokProductStatus(ctx context.Context, arg SetTikTokProductStatusParams) error {
+	_, err := q.db.Exec(ctx, setTikTokProductStatus,
+		arg.ShopID,
+		arg.ProductID,
+		arg.Status,
+		arg.StatusTime,
+	)
+	return err
+}
+
+const setTikTokProductStatuses = `-- name: SetTikTokProductStatuses :exec
+INSERT INTO integration.tiktok_product_status AS s (shop_id, product_id, status, status_time, source)
+SELECT $1, r.product_id, r.status, now(), 'search'
+FROM (SELECT unnest($2::text[]) AS product_id, unnest($3::text[]) AS status) AS r
+WHERE r.product_id <> '' AND r.status <> ''
+ON CONFLICT (shop_id, product_id) DO UPDATE
+    SET status = excluded.status, status_time = excluded.status_time, source = excluded.source, updated_at = now()
+    WHERE s.status_time <= excluded.status_time
+`
+
+type SetTikTokProductStatusesParams struct {
+	ShopID     string
+	ProductIds []string
+	Statuses   []string
+}
+
+// Product statuses the product search shows now.
+func (q *Queries) SetTikTokProductStatuses(ctx context.Context, arg SetTikTokProductStatusesParams) error {
+	_, err := q.db.Exec(ctx, setTikTokProductStatuses, arg.ShopID, arg.ProductIds, arg.Statuses)
 	return err
 }
 

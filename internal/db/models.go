@@ -159,6 +159,20 @@ type IntegrationOrderPosting struct {
 	AddressChangedAt *time.Time
 }
 
+// The price push ledger: the last price TikTok accepted per shop and seller SKU. A price is sent when SAP's (rounded to cents) differs from sent_amount; a refused price is not tried again until it changes.
+type IntegrationPricePush struct {
+	ShopID       string
+	SellerSku    string
+	SentAmount   decimal.NullDecimal
+	SentCurrency *string
+	SentAt       *time.Time
+	// The price of the last try (sent_amount: of the last accepted one).
+	AttemptedAmount decimal.NullDecimal
+	AttemptedAt     *time.Time
+	Result          *string
+	Error           *string
+}
+
 // The shared state of the SAP Service Layer governor: its limits (written by each process at start from SAPB1_* settings), the adaptive cap, the request-rate bucket and the circuit breaker. Exactly one row.
 type IntegrationSapb1Governor struct {
 	ID int16
@@ -244,6 +258,8 @@ type IntegrationShopConfig struct {
 	CancellationsPaused bool
 	UpdatedAt           time.Time
 	UpdatedBy           string
+	// The SAP price list (OPLN.ListNum) whose ITM1 prices are the shop's TikTok prices; null = no price sync.
+	PriceList *int32
 }
 
 // TikTok seller SKU → SAP ItemCode. Without a row, a seller SKU maps to the SAP item of the same code when one exists. shop_id empty = every shop.
@@ -293,6 +309,21 @@ type IntegrationTiktokAuthorization struct {
 	// active; reauthorize (TikTok refused the refresh token: the seller must authorise again); deauthorized (every shop of it was deauthorised).
 	Status    string
 	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// The TikTok status of each product of a shop, as webhook 5 (PRODUCT_STATUS_CHANGE) or the latest product search showed it. The inventory push skips the SKUs of a deactivated product.
+type IntegrationTiktokProductStatus struct {
+	ShopID    string
+	ProductID string
+	// TikTok's product status (ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED, DRAFT, PENDING, FAILED, or a review status a webhook names).
+	Status string
+	// The product is SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE or DELETED: its SKUs are not pushed.
+	Deactivated bool
+	// When TikTok says the status took effect (webhook update_time, else its timestamp) or when the search read it; an older event never overwrites a newer status.
+	StatusTime time.Time
+	// webhook (type 5) or search (the inventory push's product search).
+	Source    string
 	UpdatedAt time.Time
 }
 
@@ -503,6 +534,14 @@ type Sapb1Item struct {
 	RefreshedAt time.Time
 }
 
+// OITM.U_EcomBuffer of the items that have a value (SAPB1_BUFFER_UDF=U_EcomBuffer), from the last complete read. integration.stock_buffer wins where it has a row for the item.
+type Sapb1ItemBuffer struct {
+	ItemCode    string
+	Buffer      decimal.Decimal
+	ReadFrom    time.Time
+	RefreshedAt time.Time
+}
+
 type Sapb1ItemLoad struct {
 	SnapshotID    int64
 	ItemCode      string
@@ -514,6 +553,19 @@ type Sapb1ItemLoad struct {
 	TreeType      string
 	UpdateDate    *time.Time
 	UpdateTs      *int32
+}
+
+// SAP item prices (ITM1) of the price lists shops use, from the last complete read of each list (a failed read changes nothing).
+type Sapb1Price struct {
+	PriceList int32
+	ItemCode  string
+	Price     decimal.Decimal
+	// ITM1.Currency; empty = SAP's local currency (taken as the shop's).
+	Currency string
+	// When the read this row came from started.
+	ReadFrom time.Time
+	// When the row was last written (only when its price or currency changed).
+	RefreshedAt time.Time
 }
 
 // Full reads of SAP master data: loading, then complete (swapped in) or failed (discarded).

@@ -58,6 +58,7 @@ type PushOptions struct {
 type PushResult struct {
 	Due       int  `json:"due"`       // ledger rows not in sync
 	Unlisted  int  `json:"unlisted"`  // rows whose seller SKU has no TikTok listing
+	Inactive  int  `json:"inactive"`  // rows of products TikTok deactivated: not pushed
 	Decreases int  `json:"decreases"` // sent at once, without reading TikTok
 	Checked   int  `json:"checked"`   // rows read from TikTok before sending
 	Sent      int  `json:"sent"`      // rows TikTok accepted (corrections included)
@@ -112,10 +113,20 @@ func (p *pusher) run(ctx context.Context) error {
 	if err := p.resolve(ctx, due); err != nil {
 		return err
 	}
+	deactivated, err := p.q.ListDeactivatedTikTokProducts(ctx, p.shop.ID)
+	if err != nil {
+		return fmt.Errorf("inventory push: reading the deactivated products of shop %s: %w", p.shop.ID, err)
+	}
 	var rows []*pushRow
 	for _, r := range due {
 		if r.SkuID == nil || r.ProductID == nil {
 			p.res.Unlisted++
+			continue
+		}
+		if slices.Contains(deactivated, *r.ProductID) {
+			// TikTok deactivated the product: not pushed; the row stays due
+			// and goes out once the product is reactivated.
+			p.res.Inactive++
 			continue
 		}
 		rows = append(rows, &pushRow{ListInventoryPushDueRow: r})
@@ -226,7 +237,9 @@ func (p *pusher) resolve(ctx context.Context, due []db.ListInventoryPushDueRow) 
 	}
 	products, searchErr := p.api.SearchProducts(ctx, p.shop, want)
 	found := map[string][2]string{}
+	statuses := db.SetTikTokProductStatusesParams{ShopID: p.shop.ID}
 	for _, pr := range products {
+		statuses.ProductIds, statuses.Statuses = append(statuses.ProductIds, string(pr.ID)), append(statuses.Statuses, pr.Status)
 		for _, k := range pr.SKUs {
 			found[k.SellerSKU] = [2]string{string(pr.ID), string(k.ID)}
 		}
@@ -242,6 +255,11 @@ func (p *pusher) resolve(ctx context.Context, due []db.ListInventoryPushDueRow) 
 	if len(arg.SellerSkus) > 0 {
 		if err := p.q.UpsertTikTokSKUs(ctx, arg); err != nil {
 			return fmt.Errorf("inventory push: caching TikTok ids of shop %s: %w", p.shop.ID, err)
+		}
+	}
+	if len(statuses.ProductIds) > 0 {
+		if err := p.q.SetTikTokProductStatuses(ctx, statuses); err != nil {
+			return fmt.Errorf("inventory push: recording product statuses of shop %s: %w", p.shop.ID, err)
 		}
 	}
 	if searchErr != nil {

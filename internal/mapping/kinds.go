@@ -116,10 +116,13 @@ func (c *checker) unique(rows []row, col string, key func(row) string) {
 
 var shopsKind = &Kind{
 	Name:    "shops",
-	Summary: "how each TikTok shop posts to SAP: customer, currency, warehouse, shipping, tax, FBT, cut-over, pause switches",
+	Summary: "how each TikTok shop posts to SAP: customer, currency, warehouse, shipping, tax, FBT, cut-over, pause switches, the SAP price list of its TikTok prices",
 	Columns: []string{"shop_id", "card_code", "currency", "series", "default_warehouse", "shipping_mode", "shipping_item_code",
 		"freight_expense_code", "prices_include_tax", "tiktok_remits_tax", "exempt_tax_code", "fbt_mode", "fbt_warehouse",
-		"already_shipped", "cutover_at", "extra_hold", "orders_paused", "inventory_paused", "cancellations_paused"},
+		"already_shipped", "cutover_at", "extra_hold", "orders_paused", "inventory_paused", "cancellations_paused", "price_list"},
+	// price_list: empty = no price sync; a file without the column leaves
+	// each shop's price list as it is.
+	Optional: []string{"price_list"},
 	importRows: func(ctx context.Context, q *db.Queries, rows []row, opts Options) (int64, error) {
 		var c checker
 		p := db.UpsertShopConfigsParams{UpdatedBy: opts.By}
@@ -163,6 +166,11 @@ var shopsKind = &Kind{
 			p.OrdersPaused = append(p.OrdersPaused, c.boolean(r, "orders_paused"))
 			p.InventoryPaused = append(p.InventoryPaused, c.boolean(r, "inventory_paused"))
 			p.CancellationsPaused = append(p.CancellationsPaused, c.boolean(r, "cancellations_paused"))
+			priceList := int32(-1) // absent column: unchanged
+			if r.has("price_list") {
+				priceList = c.integer(r, "price_list") // OPLN.ListNum; empty: 0, no price sync
+			}
+			p.PriceLists = append(p.PriceLists, priceList)
 		}
 		if len(c.problems) > 0 {
 			return 0, c.problems
@@ -179,7 +187,7 @@ var shopsKind = &Kind{
 				s.ShippingItemCode, zeroEmpty(s.FreightExpenseCode), strconv.FormatBool(s.PricesIncludeTax),
 				strconv.FormatBool(s.TiktokRemitsTax), s.ExemptTaxCode, s.FbtMode, s.FbtWarehouse, s.AlreadyShipped,
 				s.CutoverAt.UTC().Format(time.RFC3339), (time.Duration(s.ExtraHoldSeconds * float64(time.Second))).String(),
-				strconv.FormatBool(s.OrdersPaused), strconv.FormatBool(s.InventoryPaused), strconv.FormatBool(s.CancellationsPaused)})
+				strconv.FormatBool(s.OrdersPaused), strconv.FormatBool(s.InventoryPaused), strconv.FormatBool(s.CancellationsPaused), zeroEmpty(s.PriceList)})
 			if err != nil {
 				return err
 			}

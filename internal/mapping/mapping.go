@@ -24,6 +24,9 @@ type Kind struct {
 	Name    string
 	Summary string
 	Columns []string
+	// Optional are columns of Columns a file may leave out (added after
+	// files were written); what an absent column means is the kind's.
+	Optional []string
 	// importRows checks the rows and writes them inside tx.
 	importRows func(ctx context.Context, q *db.Queries, rows []row, opts Options) (int64, error)
 	exportRows func(ctx context.Context, q *db.Queries, w *csv.Writer) error
@@ -70,6 +73,9 @@ type row struct {
 }
 
 func (r row) get(col string) string { return strings.TrimSpace(r.values[col]) }
+
+// has reports whether the file has the column.
+func (r row) has(col string) bool { _, ok := r.values[col]; return ok }
 
 // Import reads a CSV file of kind k and writes it. It returns the number of
 // rows added or changed; rows equal to what is stored count as unchanged.
@@ -131,7 +137,7 @@ func readCSV(k *Kind, r io.Reader) ([]row, error) {
 		}
 	}
 	for _, c := range k.Columns {
-		if !slices.Contains(header, c) {
+		if !slices.Contains(header, c) && !slices.Contains(k.Optional, c) {
 			problems = append(problems, fmt.Sprintf("line 1: column %q is missing", c))
 		}
 	}

@@ -124,6 +124,7 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 		}
 		defer reader.Close()
 		deps.SAPReader = reader
+		deps.SAPBufferUDF = cfg.SAPB1.BufferUDF
 	}
 	if tt != nil {
 		deps.TikTok, deps.Shops, deps.TikTokWebhookURL = tt.api, tt.store, cfg.Server.PublicURL+"/webhooks/tiktok"

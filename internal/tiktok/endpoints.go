@@ -40,6 +40,7 @@ var (
 	SearchProducts      = Endpoint{"products_search", http.MethodPost, "product", "202309", "products/search", true}
 	SearchInventory     = Endpoint{"inventory_search", http.MethodPost, "product", "202309", "inventory/search", true}
 	UpdateInventory     = Endpoint{"inventory_update", http.MethodPost, "product", "202309", "products/{product_id}/inventory/update", true}
+	UpdatePrice         = Endpoint{"prices_update", http.MethodPost, "product", "202309", "products/{product_id}/prices/update", true}
 	GetWarehouses       = Endpoint{"warehouses", http.MethodGet, "logistics", "202309", "warehouses", true}
 	GetWebhooks         = Endpoint{"webhooks_get", http.MethodGet, "event", "202309", "webhooks", true}
 	UpdateWebhook       = Endpoint{"webhooks_update", http.MethodPut, "event", "202309", "webhooks", true}
@@ -49,7 +50,7 @@ var (
 // Endpoints lists every endpoint above.
 var Endpoints = []Endpoint{
 	GetAuthorizedShops, SearchOrders, GetOrderDetail, SearchCancellations, SearchProducts,
-	SearchInventory, UpdateInventory, GetWarehouses, GetWebhooks, UpdateWebhook, DeleteWebhook,
+	SearchInventory, UpdateInventory, UpdatePrice, GetWarehouses, GetWebhooks, UpdateWebhook, DeleteWebhook,
 }
 
 // The token paths live on the auth host and are not signed.

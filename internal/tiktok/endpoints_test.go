@@ -17,6 +17,7 @@ func TestEndpointPaths(t *testing.T) {
 		"products_search":      "POST /product/202309/products/search",
 		"inventory_search":     "POST /product/202309/inventory/search",
 		"inventory_update":     "POST /product/202309/products/1729582718312380123/inventory/update",
+		"prices_update":        "POST /product/202309/products/1729582718312380123/prices/update",
 		"warehouses":           "GET /logistics/202309/warehouses",
 		"webhooks_get":         "GET /event/202309/webhooks",
 		"webhooks_update":      "PUT /event/202309/webhooks",

@@ -105,6 +105,7 @@ var routes = []route{
 	newRoute("POST", "/product/202309/products/search", true, (*Server).apiSearchProducts),
 	newRoute("POST", "/product/202309/inventory/search", true, (*Server).apiSearchInventory),
 	newRoute("POST", "/product/202309/products/{product_id}/inventory/update", true, (*Server).apiUpdateInventory),
+	newRoute("POST", "/product/202309/products/{product_id}/prices/update", true, (*Server).apiUpdatePrice),
 	newRoute("GET", "/logistics/202309/warehouses", true, (*Server).apiWarehouses),
 	newRoute("GET", "/event/202309/webhooks", true, (*Server).apiGetWebhooks),
 	newRoute("PUT", "/event/202309/webhooks", true, (*Server).apiPutWebhook),

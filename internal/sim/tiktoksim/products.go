@@ -36,6 +36,7 @@ type sku struct {
 	stock     map[string]*whStock // by warehouse id
 	locked    int                 // campaign-locked units: updates below this fail
 	updates   int                 // inventory updates that set this SKU
+	prices    int                 // price updates that set this SKU
 	lastPush  *int                // the last quantity an update set (per SKU total)
 	lastAt    int64
 }
@@ -158,6 +159,9 @@ type SKUState struct {
 	Stock int `json:"stock"`
 	// Committed is sold and not yet dispatched.
 	Committed int `json:"committed"`
+	// Price is the sale price; PriceUpdates counts price updates that set it.
+	Price        string `json:"price"`
+	PriceUpdates int    `json:"price_updates"`
 	// Locked is the campaign-locked quantity (updates below it fail).
 	Locked int `json:"locked"`
 	// InventoryUpdates counts the inventory updates that set this SKU;
@@ -201,6 +205,7 @@ func (s *Server) SKUs() []SKUState {
 
 func (s *Server) skuState(k *sku) SKUState {
 	st := SKUState{SellerSKU: k.sellerSKU, SKUID: k.id, ProductID: k.prod.id, Status: k.prod.status, Locked: k.locked,
+		Price: k.price.String(), PriceUpdates: k.prices,
 		InventoryUpdates: k.updates, LastPushedAt: k.lastAt, Warehouses: []WarehouseStock{}}
 	if k.lastPush != nil {
 		v := *k.lastPush
