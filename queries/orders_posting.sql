@@ -501,9 +501,6 @@ SET state = 'ready', attempts = greatest(attempts - 1, 0), reason = @reason::tex
     enqueued_at = now(), updated_at = now()
 WHERE shop_id = @shop_id AND order_id = @order_id AND state = 'posting';
 
--- name: SetPostingError :exec
-UPDATE integration.order_posting SET last_error = @last_error::text WHERE shop_id = @shop_id AND order_id = @order_id;
-
 -- name: ResolveOrderExceptions :many
 -- Resolves the live exceptions of given kinds of one order (e.g. a failed
 -- cancellation once it succeeded).

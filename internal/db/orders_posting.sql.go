@@ -1111,21 +1111,6 @@ func (q *Queries) ResolveOrderExceptions(ctx context.Context, arg ResolveOrderEx
 	return items, nil
 }
 
-const setPostingError = `-- name: SetPostingError :exec
-UPDATE integration.order_posting SET last_error = $1::text WHERE shop_id = $2 AND order_id = $3
-`
-
-type SetPostingErrorParams struct {
-	LastError string
-	ShopID    string
-	OrderID   string
-}
-
-func (q *Queries) SetPostingError(ctx context.Context, arg SetPostingErrorParams) error {
-	_, err := q.db.Exec(ctx, setPostingError, arg.LastError, arg.ShopID, arg.OrderID)
-	return err
-}
-
 const setPostingState = `-- name: SetPostingState :execrows
 UPDATE integration.order_posting
 SET state = $1::text, reason = $2::text, reason_kind = $3::text,

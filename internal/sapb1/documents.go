@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -275,17 +274,4 @@ func (c *Client) CreateOnce(ctx context.Context, set string, doc Document, key D
 	// SAP's own timeout has passed and the document is not there: the
 	// first POST did not commit, so posting again cannot duplicate it.
 	return c.Create(ctx, set, doc)
-}
-
-// DocEntryOf parses the DocEntry out of a Location header (Prefer:
-// return-no-content answers).
-func DocEntryOf(location string) (int, bool) {
-	i, j := len(location)-1, 0
-	if i < 0 || location[i] != ')' {
-		return 0, false
-	}
-	for j = i - 1; j >= 0 && location[j] != '('; j-- {
-	}
-	n, err := strconv.Atoi(location[j+1 : i])
-	return n, err == nil
 }

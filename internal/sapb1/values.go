@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -95,6 +94,3 @@ func (u UDFs) String(name string) string {
 		return fmt.Sprint(v)
 	}
 }
-
-// Clone copies u.
-func (u UDFs) Clone() UDFs { return maps.Clone(u) }
