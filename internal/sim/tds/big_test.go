@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tiktokb1/tiktokb1/internal/sim/tds"
 )
 
 // bulkItems adds n items with 200-character names straight into the
@@ -107,6 +110,50 @@ func TestAttention(t *testing.T) {
 	var one int
 	if err := db.QueryRowContext(ctx(t), "SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Fatalf("after the cancels: %v", err)
+	}
+}
+
+// An attention that reaches the endpoint before the request it cancels has
+// started (a client timing out at once, or a loaded machine) still cancels
+// it: nothing keeps running in Postgres, and the connection goes on.
+func TestAttentionBeforeTheRequestStarts(t *testing.T) {
+	c := newCompany(t, nil)
+	c.bulkItems(2000)
+	db := c.db("")
+	db.SetMaxOpenConns(1)
+	var slow atomic.Bool
+	tds.DelayRequests(c.srv, func() {
+		if slow.Load() {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	for i := range 3 {
+		// The client gives up after 20 ms; the request starts after 100.
+		slow.Store(true)
+		qctx, cancel := context.WithTimeout(ctx(t), 20*time.Millisecond)
+		var count int
+		err := db.QueryRowContext(qctx, "SELECT COUNT(*) FROM OITM a CROSS JOIN OITM b CROSS JOIN OITM c").Scan(&count)
+		cancel()
+		slow.Store(false)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("cancel %d: %v, %d", i, err, count)
+		}
+		var one int
+		if err := db.QueryRowContext(ctx(t), "SELECT 1").Scan(&one); err != nil || one != 1 {
+			t.Fatalf("after cancel %d: %v", i, err)
+		}
+	}
+	// Every cancelled count has stopped in Postgres.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rows := c.pgRows(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%CROSS JOIN%' AND pid <> pg_backend_pid()`)
+		if rows[0][0] == "0" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s cancelled counts still run in Postgres", rows[0][0])
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

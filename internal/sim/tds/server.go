@@ -72,6 +72,9 @@ type Server struct {
 	conns     map[net.Conn]bool
 	closed    bool
 	wg        sync.WaitGroup
+
+	// beforeRequest, when set (tests only), runs as each request starts.
+	beforeRequest func()
 }
 
 // NewServer checks the options and prepares the certificate.

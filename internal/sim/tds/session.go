@@ -47,6 +47,7 @@ type session struct {
 	// Attention handling between the reader goroutine and the request.
 	mu            sync.Mutex
 	running       bool
+	queued        int // requests read from the client and not answered yet
 	cancelRequest context.CancelFunc
 	attnWanted    bool
 	attnFlag      *attnFlag
@@ -240,11 +241,17 @@ func (sess *session) run() {
 				in <- incoming{err: err}
 				return
 			}
-			if m.typ == pktAttention {
-				// Cancel the request in flight; the message itself is
-				// queued so an idle session still answers it.
+			if m.typ != pktAttention {
 				sess.mu.Lock()
-				if sess.running {
+				sess.queued++
+				sess.mu.Unlock()
+			} else {
+				// Cancel the request in flight, or the one read but not
+				// started yet (under load the attention can come first);
+				// the message itself is queued so an idle session still
+				// answers it.
+				sess.mu.Lock()
+				if sess.queued > 0 {
 					sess.attnWanted = true
 					if sess.attnFlag != nil {
 						sess.attnFlag.mu.Lock()
@@ -293,14 +300,31 @@ func (sess *session) serve(m *message) error {
 	}
 	if m.ignore {
 		// The client gave up sending this message ([MS-TDS] 2.2.1.7).
+		sess.mu.Lock()
+		sess.queued--
+		wanted := sess.attnWanted
+		sess.attnWanted = false
+		sess.mu.Unlock()
 		sess.pw.begin(pktReply)
 		sess.pw.Write(doneToken(tokDone, doneError, 0, 0))
-		return sess.pw.end()
+		if err := sess.pw.end(); err != nil || !wanted {
+			return err
+		}
+		sess.acked++
+		return sess.sendAttnAck()
+	}
+	if sess.srv.beforeRequest != nil {
+		sess.srv.beforeRequest()
 	}
 	ctx, cancel := context.WithCancel(sess.srv.ctx)
 	flag := &attnFlag{}
 	sess.mu.Lock()
-	sess.running, sess.cancelRequest, sess.attnFlag, sess.attnWanted = true, cancel, flag, false
+	sess.running, sess.cancelRequest, sess.attnFlag = true, cancel, flag
+	if sess.attnWanted {
+		// The client cancelled the request before it started.
+		flag.set = true
+		cancel()
+	}
 	sess.mu.Unlock()
 
 	sess.pw.begin(pktReply)
@@ -322,6 +346,7 @@ func (sess *session) serve(m *message) error {
 	cancel()
 	sess.mu.Lock()
 	sess.running, sess.cancelRequest, sess.attnFlag = false, nil, nil
+	sess.queued--
 	wanted := sess.attnWanted
 	sess.attnWanted = false
 	sess.mu.Unlock()
