@@ -261,3 +261,44 @@ func TestWatermarksWhileDocumentsArePosted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// No query stays open while a page is handled: each page is read to the end
+// and its connection given back before the caller lands it, however slow
+// the landing (here the caller also queries again from inside the page).
+func TestNoQueryOpenWhileAPageIsHandled(t *testing.T) {
+	ctx := context.Background()
+	c := newCompany(t)
+	c.seed(20)
+	r := c.reader(6)
+
+	pages := 0
+	check := func(what string) {
+		pages++
+		if n := sqlreader.ConnectionsInUse(r); n != 0 {
+			t.Fatalf("%s: %d connections busy while a page is handled, want 0", what, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+		// The reader is usable from inside the callback: nothing of the
+		// page's query holds a connection or a lock.
+		if _, err := r.StockOf(ctx, []string{"I001"}); err != nil {
+			t.Fatalf("%s: a read from inside a page: %v", what, err)
+		}
+	}
+	if err := r.StockAll(ctx, func([]sqlreader.Stock) error { check("stock"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Items(ctx, func([]sqlreader.Item) error { check("items"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.BOMs(ctx, func([]sqlreader.BOMLine) error { check("boms"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Prices(ctx, 1, func([]sqlreader.Price) error { check("prices"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// 30 stock rows (20 in 01, 10 in 02), 21 items, 2 BOM lines, 20+ prices:
+	// 5 + 4 + 1 + 4 pages at 6 rows each.
+	if pages < 14 {
+		t.Fatalf("%d pages handled, want at least 14", pages)
+	}
+}
