@@ -41,11 +41,22 @@ UPDATE sapb1.snapshot
 SET status = 'complete', finished_at = now(), rows_loaded = (SELECT count(*) FROM upserted)
 WHERE id = (SELECT snap_id FROM snap);
 
+-- name: LockInventoryRecompute :exec
+-- Recomputes wait for each other (the stock change detector, the hourly
+-- snapshot, the master refresh, a mapping import): each statement then reads
+-- what the one before committed, and an older computation never overwrites
+-- a newer one in the ledger.
+SELECT pg_advisory_xact_lock(hashtextextended('tiktokb1.inventory_recompute', 0));
+
 -- name: TuneInventoryTransaction :exec
--- For the transaction of ComputeAvailableToSell only: JIT compilation costs
--- more than the statement runs (1.6 s of 4 s at 100k SKUs), and its
--- aggregates and sorts need more than the default 4MB to stay in memory.
-SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true);
+-- For the transaction of ComputeAvailableToSell only (docs/benchmarks.md,
+-- measured at 100k SKUs): JIT compilation costs more than the statement runs
+-- (1.6 s of 4 s); its aggregates need more than the default 4MB to stay in
+-- memory; and every join of it reads most of both sides, where the planner's
+-- merge joins (two sorts of 130k text keys) and nested loops (110k index
+-- probes of the ledger) cost 0.6 s more than hash joins.
+SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),
+       set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'off', true);
 
 -- name: ComputeAvailableToSell :many
 -- Available-to-sell of every listing in every TikTok warehouse, exactly as
@@ -62,7 +73,7 @@ SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true);
 WITH set_stock AS (
     -- Sum first, then clamp: a warehouse with more committed than on hand
     -- lowers what the others offer.
-    SELECT ws.shop_id, ws.tiktok_warehouse_id, s.item_code, sum(s.on_hand) - sum(s.is_committed) AS net
+    SELECT ws.shop_id, ws.tiktok_warehouse_id, s.item_code, sum(s.on_hand - s.is_committed) AS net
     FROM integration.warehouse_set ws
     JOIN sapb1.stock s ON s.whs_code = ws.whs_code
     GROUP BY ws.shop_id, ws.tiktok_warehouse_id, s.item_code
@@ -123,45 +134,14 @@ WITH set_stock AS (
     LEFT JOIN pending pd ON pd.item_code = ss.item_code
 ), sets AS (
     SELECT DISTINCT shop_id, tiktok_warehouse_id FROM integration.warehouse_set
-), shops AS (
-    SELECT DISTINCT shop_id FROM integration.warehouse_set
-), listing AS (
-    -- Per shop, each seller SKU and the items one unit of it puts on a Sales
-    -- Order line, resolved as orders are (order_line_resolution): a bundle,
-    -- the shop's SKU map row, the global one, the SAP item of the same code.
-    SELECT s.shop_id, b.seller_sku, coalesce(bc.item_code, b.kit_item_code) AS item_code, coalesce(bc.quantity, 1) AS quantity
-    FROM shops s
-    CROSS JOIN integration.bundle b
-    LEFT JOIN integration.bundle_component bc ON b.mode = 'components' AND bc.seller_sku = b.seller_sku
-    UNION ALL
-    (SELECT DISTINCT ON (s.shop_id, m.seller_sku) s.shop_id, m.seller_sku, m.item_code, 1::numeric
-     FROM shops s
-     JOIN integration.sku_map m ON m.shop_id IN (s.shop_id, '')
-     WHERE NOT EXISTS (SELECT FROM integration.bundle b WHERE b.seller_sku = m.seller_sku)
-     ORDER BY s.shop_id, m.seller_sku, m.shop_id DESC)
-    UNION ALL
-    SELECT s.shop_id, i.item_code, i.item_code, 1::numeric
-    FROM shops s
-    CROSS JOIN sapb1.item i
-    WHERE (i.inventory_item OR i.tree_type = 'S')
-      AND NOT EXISTS (SELECT FROM integration.bundle b WHERE b.seller_sku = i.item_code)
-      AND NOT EXISTS (SELECT FROM integration.sku_map m WHERE m.seller_sku = i.item_code AND m.shop_id IN (s.shop_id, ''))
-), listing_part AS (
-    SELECT l.shop_id, l.seller_sku, coalesce(b.component, l.item_code) AS item_code,
-           l.quantity * coalesce(b.quantity / nullif(b.header_quantity, 0), 1) AS quantity,
-           coalesce(li.valid AND NOT li.frozen AND li.sales_item, false)
-               AND coalesce(pi.valid AND NOT pi.frozen, false) AS sellable
-    FROM listing l
-    LEFT JOIN sapb1.item li ON li.item_code = l.item_code
-    LEFT JOIN sapb1.bom_line b ON li.tree_type = 'S' AND b.father = l.item_code
-    LEFT JOIN sapb1.item pi ON pi.item_code = coalesce(b.component, l.item_code)
 ), computed AS (
+    -- The listing's allocation share of each item (no row: 1), rounded down.
     SELECT st.shop_id, st.tiktok_warehouse_id, lp.seller_sku,
            (CASE WHEN bool_and(lp.sellable)
-                 THEN coalesce(min(floor(coalesce(a.quantity, 0) / nullif(lp.quantity, 0))), 0)
+                 THEN coalesce(min(floor(coalesce(a.quantity, 0) * lp.share / nullif(lp.quantity, 0))), 0)
                  ELSE 0 END)::bigint AS quantity
     FROM sets st
-    JOIN listing_part lp ON lp.shop_id = st.shop_id
+    JOIN integration.listing_item lp ON lp.shop_id = st.shop_id
     LEFT JOIN available a ON a.shop_id = st.shop_id AND a.tiktok_warehouse_id = st.tiktok_warehouse_id AND a.item_code = lp.item_code
     GROUP BY st.shop_id, st.tiktok_warehouse_id, lp.seller_sku
 ), changed AS (

@@ -63,6 +63,26 @@ type IntegrationInventoryPushHold struct {
 	ConfirmedBy *string
 }
 
+// The share of each SAP item's available-to-sell a listing (shop, seller SKU) offers: floor(available × share ÷ quantity per unit). No row: the whole amount (share 1). Shares of the listings that sell one item in overlapping warehouse sets should add up to at most 1; report.allocation_overlap shows where they do not.
+type IntegrationListingAllocation struct {
+	ShopID    string
+	SellerSku string
+	// From 0 (offer nothing, keep the listing) to 1 (the whole amount). 0.7 and 0.3 split an item 70/30 between two shops; rounding is down, so the listings never offer more than SAP has.
+	Share     decimal.Decimal
+	UpdatedAt time.Time
+	UpdatedBy string
+}
+
+// Per shop with a warehouse set and seller SKU: the SAP items one unit of the listing takes (bundle components, the mapped item, the item of the same code; a sales BOM's components), how many of each, whether the item can be sold (valid, not frozen, a sales item), and the listing's allocation share.
+type IntegrationListingItem struct {
+	ShopID    string
+	SellerSku string
+	ItemCode  string
+	Quantity  int32
+	Sellable  *bool
+	Share     decimal.Decimal
+}
+
 // The state of each authorisation link handed out (/oauth/tiktok/start); the callback accepts it once, before it expires.
 type IntegrationOauthState struct {
 	// 32 random bytes, hex: ties TikTok's callback to a link this service handed out.
@@ -405,6 +425,15 @@ type PiiOrderRecipient struct {
 	UpdatedAt time.Time
 }
 
+// The allocation audit: SAP items (per SAP warehouse) offered by more than one TikTok listing whose allocation shares add up to more than 1, so the same units are offered more than once (the default: every listing offers the whole amount). Each row lists the listings as shop/TikTok warehouse/seller SKU×share. Fix with integration.listing_allocation (tiktokb1 mapping import allocations), or accept it: TikTok lowers every listing when one sells, and pending orders are subtracted.
+type ReportAllocationOverlap struct {
+	ItemCode   string
+	WhsCode    string
+	Listings   int64
+	TotalShare pgtype.Numeric
+	SoldBy     []byte
+}
+
 // Every exception with its status and age; filter status = 'open' for the work queue.
 type ReportException struct {
 	ID          int64
@@ -427,17 +456,18 @@ type ReportException struct {
 	Age         int32
 }
 
-// Per listing (shop, TikTok warehouse, seller SKU): SAP on hand and committed over the warehouse set, buffer, units held back for pending TikTok orders, available-to-sell, the last push and the drift between them. No personal data.
+// Per listing (shop, TikTok warehouse, seller SKU): SAP on hand and committed over the warehouse set, buffer, units held back for pending TikTok orders, available-to-sell, the last push, the drift between them and the listing's allocation share. No personal data.
 type ReportInventoryHealth struct {
-	ShopID             string
-	TiktokWarehouseID  string
-	SellerSku          string
-	ListingKind        string
-	ItemCode           interface{}
-	SapWarehouses      []byte
-	SapOnHand          *int64
-	SapCommitted       *int64
-	Buffer             decimal.Decimal
+	ShopID            string
+	TiktokWarehouseID string
+	SellerSku         string
+	ListingKind       string
+	ItemCode          interface{}
+	SapWarehouses     []byte
+	SapOnHand         *int64
+	SapCommitted      *int64
+	Buffer            decimal.Decimal
+	// Units of TikTok orders SAP does not reflect yet, derived as on hand − committed − buffer − ats; null for bundles and for listings with an allocation row (their ats is a share, not the whole).
 	Pending            interface{}
 	Ats                int64
 	AtsComputedAt      time.Time
@@ -449,6 +479,8 @@ type ReportInventoryHealth struct {
 	Drift              int32
 	DriftStatus        string
 	AtsAge             int32
+	// The listing's share of the item's available-to-sell (integration.listing_allocation; 1 without a row).
+	AllocationShare decimal.Decimal
 }
 
 // Every landed TikTok order: its TikTok status, where its SAP Sales Order stands (posting_state, DocEntry/DocNum, totals), its age, and the live exception that blocks it or concerns it most. No personal data.

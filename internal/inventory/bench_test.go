@@ -13,8 +13,9 @@ import (
 // benchmarkData is issue 7's benchmark data set, generated set-based: 100k
 // SAP items in stock in 8 warehouses (800k OITW rows, some warehouses with
 // more committed than on hand), one TikTok warehouse counting all 8, 10k
-// buffers, 10k component bundles of 3 items, and 25k orders: 5k open (2
-// units each, pending) and 20k posted before the last stock read.
+// buffers, 1k allocation shares, 10k component bundles of 3 items, and 25k
+// orders: 5k open (2 units each, pending) and 20k posted before the last
+// stock read.
 var benchmarkData = []string{
 	`INSERT INTO sapb1.item (item_code, inventory_item, sales_item, valid, frozen)
 	 SELECT format('I%s', lpad(i::text, 6, '0')), true, true, i % 1000 <> 0, false FROM generate_series(1, 100000) i`,
@@ -25,6 +26,8 @@ var benchmarkData = []string{
 	 SELECT 'S1', 'TW1', format('W%s', w) FROM generate_series(1, 8) w`,
 	`INSERT INTO integration.stock_buffer (item_code, buffer)
 	 SELECT format('I%s', lpad(i::text, 6, '0')), 2 FROM generate_series(1, 100000, 10) i`,
+	`INSERT INTO integration.listing_allocation (shop_id, seller_sku, share)
+	 SELECT 'S1', format('I%s', lpad(i::text, 6, '0')), 0.5 FROM generate_series(5, 100000, 100) i`,
 	`INSERT INTO integration.bundle (seller_sku, mode) SELECT format('B%s', lpad(j::text, 5, '0')), 'components' FROM generate_series(1, 10000) j`,
 	`INSERT INTO integration.bundle_component (seller_sku, item_code, quantity)
 	 SELECT format('B%s', lpad(j::text, 5, '0')), format('I%s', lpad(((j * 3 + k * 7919) % 100000 + 1)::text, 6, '0')), 1 + (j + k) % 3

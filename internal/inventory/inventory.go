@@ -4,9 +4,9 @@
 // warehouse set, Σ OnHand − Σ IsCommited over the set (summed first, then
 // clamped once) minus the e-commerce buffer and the units of TikTok orders
 // SAP's stock does not reflect yet; per listing the minimum over the items
-// one unit takes. It writes the values that changed into the push ledger
-// integration.inventory_push and returns them: pushing them to TikTok is the
-// next slice.
+// one unit takes, times the listing's allocation share. It writes the values
+// that changed into the push ledger integration.inventory_push and returns
+// them; push.go sends them to TikTok.
 package inventory
 
 import (
@@ -25,10 +25,14 @@ type Change = db.ComputeAvailableToSellRow
 // Recompute computes available-to-sell for every listing in every TikTok
 // warehouse that has a warehouse set and records the changed values in
 // integration.inventory_push, in one statement. Nothing changed: no rows.
+// Concurrent recomputes run one after the other.
 func Recompute(ctx context.Context, pool *pgxpool.Pool) ([]Change, error) {
 	var rows []Change
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
+		if err := q.LockInventoryRecompute(ctx); err != nil {
+			return err
+		}
 		if err := q.TuneInventoryTransaction(ctx); err != nil {
 			return err
 		}

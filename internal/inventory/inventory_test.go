@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
@@ -291,5 +292,131 @@ func TestAPartialStockSnapshotPublishesNothing(t *testing.T) {
 	}
 	if got := recompute(t, pool); len(got) != 1 || got["S1/TW1/C"] != 0 {
 		t.Fatalf("after C left SAP's stock: %v", got)
+	}
+}
+
+// Allocation (integration.listing_allocation): one item split 70/30 between
+// two shops that count the same SAP warehouse, rounded down so the two never
+// offer more than SAP has; a share applies to a bundle's components; share 0
+// keeps a listing at 0; without a row a listing offers the whole amount, and
+// report.allocation_overlap flags the items offered more than once.
+func TestAllocationSharesAndOverlapAudit(t *testing.T) {
+	pool := testdb.New(t)
+	warehouseSet(t, pool, "S1", "TW1", "01")
+	warehouseSet(t, pool, "S2", "TW2", "01")
+	item(t, pool, "A", "")
+	item(t, pool, "B", "")
+	stock(t, pool, "A", "01", 10, 0)
+	stock(t, pool, "B", "01", 9, 0)
+	exec(t, pool, `INSERT INTO integration.bundle (seller_sku, mode) VALUES ('A-PAIR', 'components')`)
+	exec(t, pool, `INSERT INTO integration.bundle_component (seller_sku, item_code, quantity) VALUES ('A-PAIR', 'A', 2)`)
+	exec(t, pool, `INSERT INTO integration.listing_allocation (shop_id, seller_sku, share) VALUES
+	               ('S1', 'A', 0.7), ('S2', 'A', 0.3), ('S1', 'A-PAIR', 0.5), ('S2', 'A-PAIR', 0)`)
+
+	// A: 7 and 3. A-PAIR: half of A's 10 is 5 units, 2 per pair → 2; 0 in S2.
+	// B: no rows, the whole 9 in both shops.
+	got := recompute(t, pool)
+	expect(t, got, map[string]int64{
+		"S1/TW1/A": 7, "S2/TW2/A": 3, "S1/TW1/A-PAIR": 2, "S2/TW2/A-PAIR": 0,
+		"S1/TW1/B": 9, "S2/TW2/B": 9,
+	})
+
+	// 7 units: 70% is 4.9 and 30% 2.1, rounded down: 4 + 2 ≤ 7.
+	stock(t, pool, "A", "01", 7, 0)
+	expect(t, recompute(t, pool), map[string]int64{"S1/TW1/A": 4, "S2/TW2/A": 2, "S1/TW1/A-PAIR": 1})
+
+	// The audit looks at listings TikTok has. A is split (0.7 + 0.3 = 1) but
+	// A-PAIR (0.5) sells it too: 1.5 of A's units offered. B is offered
+	// whole by both shops: 2.
+	exec(t, pool, `INSERT INTO integration.tiktok_sku (shop_id, seller_sku, product_id, sku_id) VALUES
+	               ('S1', 'A', 'p1', 's1'), ('S2', 'A', 'p2', 's2'), ('S1', 'B', 'p3', 's3'), ('S2', 'B', 'p4', 's4')`)
+	audit := func() map[string]string {
+		rows, err := pool.Query(context.Background(), `SELECT item_code, whs_code, total_share::text, sold_by FROM report.allocation_overlap`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var item, whs, total, soldBy string
+			if err := rows.Scan(&item, &whs, &total, &soldBy); err != nil {
+				t.Fatal(err)
+			}
+			out[item+"@"+whs] = total + " " + soldBy
+		}
+		return out
+	}
+	if got, want := audit(), map[string]string{"B@01": "2 S1/TW1/B×1, S2/TW2/B×1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("overlaps before A-PAIR is listed: %v, want %v", got, want)
+	}
+	exec(t, pool, `INSERT INTO integration.tiktok_sku (shop_id, seller_sku, product_id, sku_id) VALUES ('S1', 'A-PAIR', 'p5', 's5')`)
+	if got := audit()["A@01"]; got != "1.5 S1/TW1/A×0.7, S1/TW1/A-PAIR×0.5, S2/TW2/A×0.3" {
+		t.Fatalf("A's overlap: %q", got)
+	}
+	// Splitting B fixes its row.
+	exec(t, pool, `INSERT INTO integration.listing_allocation (shop_id, seller_sku, share) VALUES ('S1', 'B', 0.5), ('S2', 'B', 0.5)`)
+	if _, ok := audit()["B@01"]; ok {
+		t.Fatal("B still flagged after a 50/50 split")
+	}
+	expect(t, recompute(t, pool), map[string]int64{"S1/TW1/B": 4, "S2/TW2/B": 4})
+
+	// report.inventory_health shows the share, and no pending derived from a
+	// share of the stock (7 − 4 would read as 3 units pending).
+	var share, pending string
+	if err := pool.QueryRow(context.Background(), `SELECT allocation_share::text, coalesce(pending::text, 'null') FROM report.inventory_health
+	                                               WHERE shop_id = 'S1' AND seller_sku = 'A'`).Scan(&share, &pending); err != nil {
+		t.Fatal(err)
+	}
+	if share != "0.7000" || pending != "null" {
+		t.Fatalf("inventory_health for S1/A: share %s, pending %s", share, pending)
+	}
+}
+
+// Recomputes run one after the other: one that starts while another holds
+// the recompute lock waits, then reads the stock as it is when it runs, so
+// a computation from older stock never lands after a newer one.
+func TestRecomputesRunOneAfterTheOther(t *testing.T) {
+	ctx := context.Background()
+	pool := testdb.New(t)
+	warehouseSet(t, pool, "S1", "TW1", "01")
+	item(t, pool, "A", "")
+	stock(t, pool, "A", "01", 5, 0)
+	expect(t, recompute(t, pool), map[string]int64{"S1/TW1/A": 5})
+
+	// Another recompute holds the lock (as inventory.Recompute takes it).
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // committed below
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tiktokb1.inventory_recompute', 0))`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan map[string]int64, 1)
+	go func() {
+		rows, err := inventory.Recompute(ctx, pool)
+		if err != nil {
+			t.Error(err)
+		}
+		out := map[string]int64{}
+		for _, r := range rows {
+			out[r.SellerSku] = r.ComputedQuantity
+		}
+		done <- out
+	}()
+	select {
+	case got := <-done:
+		t.Fatalf("a recompute ran while another held the lock: %v", got)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The holder moves the stock and commits: the waiting recompute sees it.
+	if _, err := tx.Exec(ctx, `UPDATE sapb1.stock SET on_hand = 9 WHERE item_code = 'A'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-done; got["A"] != 9 {
+		t.Fatalf("the waiting recompute wrote %v, want A = 9", got)
 	}
 }
