@@ -156,3 +156,40 @@ WHERE NOT EXISTS (
 
 -- name: ListWarehouseSets :many
 SELECT shop_id, tiktok_warehouse_id, whs_code FROM integration.warehouse_set ORDER BY shop_id, tiktok_warehouse_id, whs_code;
+
+-- name: UpsertStockBuffers :execrows
+INSERT INTO integration.stock_buffer (item_code, buffer, updated_by)
+SELECT r.item_code, r.buffer, @updated_by::text
+FROM (SELECT unnest(@item_codes::text[]) AS item_code,
+             unnest(@buffers::numeric[]) AS buffer) AS r
+ON CONFLICT (item_code) DO UPDATE SET buffer = excluded.buffer, updated_at = now(), updated_by = excluded.updated_by
+WHERE integration.stock_buffer.buffer IS DISTINCT FROM excluded.buffer;
+
+-- name: DeleteStockBuffersNotIn :execrows
+-- With --replace: the file is every buffer.
+DELETE FROM integration.stock_buffer b
+WHERE b.item_code <> ALL (@item_codes::text[]);
+
+-- name: ListStockBuffers :many
+SELECT item_code, buffer FROM integration.stock_buffer ORDER BY item_code;
+
+-- name: UpsertListingAllocations :execrows
+INSERT INTO integration.listing_allocation (shop_id, seller_sku, share, updated_by)
+SELECT r.shop_id, r.seller_sku, r.share, @updated_by::text
+FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
+             unnest(@seller_skus::text[]) AS seller_sku,
+             unnest(@shares::numeric[]) AS share) AS r
+ON CONFLICT (shop_id, seller_sku) DO UPDATE SET share = excluded.share, updated_at = now(), updated_by = excluded.updated_by
+WHERE integration.listing_allocation.share IS DISTINCT FROM excluded.share;
+
+-- name: DeleteListingAllocationsNotIn :execrows
+-- With --replace: the file is every allocation.
+DELETE FROM integration.listing_allocation a
+WHERE NOT EXISTS (
+    SELECT FROM (SELECT unnest(@shop_ids::text[]) AS shop_id,
+                        unnest(@seller_skus::text[]) AS seller_sku) AS r
+    WHERE r.shop_id = a.shop_id AND r.seller_sku = a.seller_sku
+);
+
+-- name: ListListingAllocations :many
+SELECT shop_id, seller_sku, share FROM integration.listing_allocation ORDER BY shop_id, seller_sku;

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/microsoft/go-mssqldb"
 
 	"github.com/tiktokb1/tiktokb1/internal/sim/sapb1sim"
@@ -345,6 +346,51 @@ func TestMappingImportAndExportFromTheCommandLine(t *testing.T) {
 	r = tiktokb1(t, env, "mapping", "import", "colours", file)
 	if r.code != 2 || !strings.Contains(r.stderr, `unknown kind "colours"`) {
 		t.Fatalf("unknown kind: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// An import that changes what TikTok may sell recomputes it at once: the
+// running service's next push sends it, without waiting for SAP's stock to
+// move.
+func TestMappingImportRecomputesAvailableToSell(t *testing.T) {
+	url := testdb.NewURL(t)
+	env := []string{"DATABASE_URL=" + url}
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `
+		INSERT INTO sapb1.item (item_code, inventory_item, sales_item, valid, frozen) VALUES ('A', true, true, true, false);
+		INSERT INTO sapb1.stock (item_code, whs_code, on_hand, is_committed, read_from) VALUES ('A', '01', 10, 0, now())`); err != nil {
+		t.Fatal(err)
+	}
+	computed := func() int64 {
+		var q int64
+		if err := pool.QueryRow(context.Background(), `SELECT computed_quantity FROM integration.inventory_push WHERE shop_id = 'S1' AND seller_sku = 'A'`).Scan(&q); err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	dir := t.TempDir()
+	for _, step := range []struct{ kind, csv, out string }{
+		{"warehouse-sets", "shop_id,tiktok_warehouse_id,whs_code\nS1,TW1,01\n", "available-to-sell recomputed: 1 listing(s) changed"},
+		{"allocations", "shop_id,seller_sku,share\nS1,A,0.5\n", "available-to-sell recomputed: 1 listing(s) changed"},
+	} {
+		file := filepath.Join(dir, step.kind+".csv")
+		if err := os.WriteFile(file, []byte(step.csv), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := tiktokb1(t, env, "mapping", "import", step.kind, file)
+		if r.code != 0 || !strings.Contains(r.stdout, step.out) {
+			t.Fatalf("import %s: exit %d\n%s%s", step.kind, r.code, r.stdout, r.stderr)
+		}
+		if step.kind == "warehouse-sets" && computed() != 10 {
+			t.Fatalf("after the warehouse set: A = %d, want 10", computed())
+		}
+	}
+	if got := computed(); got != 5 {
+		t.Fatalf("after a 0.5 allocation: A = %d, want 5", got)
 	}
 }
 

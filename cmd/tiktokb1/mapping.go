@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/tiktokb1/tiktokb1/internal/inventory"
 	"github.com/tiktokb1/tiktokb1/internal/mapping"
 	"github.com/tiktokb1/tiktokb1/internal/service"
 )
@@ -31,7 +32,7 @@ Kinds:
 
 func runMapping(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("mapping", mappingUsage(), stdout, stderr, nil)
-	replace := fs.Bool("replace", false, "with import of skus: the file is the whole SKU map (rows not in it are deleted)")
+	replace := fs.Bool("replace", false, "with import of skus, warehouse-sets, buffers or allocations: the file is the whole table (rows not in it are deleted)")
 	var positional []string
 	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		positional, args = append(positional, args[0]), args[1:]
@@ -89,5 +90,15 @@ func runMapping(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%s: %w", positional[2], err)
 	}
 	fmt.Fprintf(stdout, "%s: %d row(s) added or changed\n", kind.Name, n)
+	if !kind.Inventory || n == 0 {
+		return nil
+	}
+	// What TikTok may sell changes now, not at the next SAP stock change:
+	// the running service's periodic push sends the changed listings.
+	changes, err := inventory.Recompute(ctx, pool)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "available-to-sell recomputed: %d listing(s) changed; the running service pushes them to TikTok within seconds\n", len(changes))
 	return nil
 }

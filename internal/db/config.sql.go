@@ -22,6 +22,29 @@ func (q *Queries) DeleteBundleComponents(ctx context.Context, sellerSkus []strin
 	return err
 }
 
+const deleteListingAllocationsNotIn = `-- name: DeleteListingAllocationsNotIn :execrows
+DELETE FROM integration.listing_allocation a
+WHERE NOT EXISTS (
+    SELECT FROM (SELECT unnest($1::text[]) AS shop_id,
+                        unnest($2::text[]) AS seller_sku) AS r
+    WHERE r.shop_id = a.shop_id AND r.seller_sku = a.seller_sku
+)
+`
+
+type DeleteListingAllocationsNotInParams struct {
+	ShopIds    []string
+	SellerSkus []string
+}
+
+// With --replace: the file is every allocation.
+func (q *Queries) DeleteListingAllocationsNotIn(ctx context.Context, arg DeleteListingAllocationsNotInParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteListingAllocationsNotIn, arg.ShopIds, arg.SellerSkus)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteSKUMapsNotIn = `-- name: DeleteSKUMapsNotIn :execrows
 DELETE FROM integration.sku_map m
 WHERE NOT EXISTS (
@@ -39,6 +62,20 @@ type DeleteSKUMapsNotInParams struct {
 // With --replace: the file is the whole map.
 func (q *Queries) DeleteSKUMapsNotIn(ctx context.Context, arg DeleteSKUMapsNotInParams) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteSKUMapsNotIn, arg.ShopIds, arg.SellerSkus)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteStockBuffersNotIn = `-- name: DeleteStockBuffersNotIn :execrows
+DELETE FROM integration.stock_buffer b
+WHERE b.item_code <> ALL ($1::text[])
+`
+
+// With --replace: the file is every buffer.
+func (q *Queries) DeleteStockBuffersNotIn(ctx context.Context, itemCodes []string) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteStockBuffersNotIn, itemCodes)
 	if err != nil {
 		return 0, err
 	}
@@ -133,6 +170,36 @@ func (q *Queries) ListBundles(ctx context.Context) ([]ListBundlesRow, error) {
 			&i.Quantity,
 			&i.PriceWeight,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listListingAllocations = `-- name: ListListingAllocations :many
+SELECT shop_id, seller_sku, share FROM integration.listing_allocation ORDER BY shop_id, seller_sku
+`
+
+type ListListingAllocationsRow struct {
+	ShopID    string
+	SellerSku string
+	Share     decimal.Decimal
+}
+
+func (q *Queries) ListListingAllocations(ctx context.Context) ([]ListListingAllocationsRow, error) {
+	rows, err := q.db.Query(ctx, listListingAllocations)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListListingAllocationsRow{}
+	for rows.Next() {
+		var i ListListingAllocationsRow
+		if err := rows.Scan(&i.ShopID, &i.SellerSku, &i.Share); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -248,6 +315,35 @@ func (q *Queries) ListShopConfigs(ctx context.Context) ([]ListShopConfigsRow, er
 	return items, nil
 }
 
+const listStockBuffers = `-- name: ListStockBuffers :many
+SELECT item_code, buffer FROM integration.stock_buffer ORDER BY item_code
+`
+
+type ListStockBuffersRow struct {
+	ItemCode string
+	Buffer   decimal.Decimal
+}
+
+func (q *Queries) ListStockBuffers(ctx context.Context) ([]ListStockBuffersRow, error) {
+	rows, err := q.db.Query(ctx, listStockBuffers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListStockBuffersRow{}
+	for rows.Next() {
+		var i ListStockBuffersRow
+		if err := rows.Scan(&i.ItemCode, &i.Buffer); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTaxCodes = `-- name: ListTaxCodes :many
 SELECT shop_id, region, tax_code FROM integration.tax_code ORDER BY shop_id, region
 `
@@ -342,6 +438,36 @@ func (q *Queries) UpsertBundles(ctx context.Context, arg UpsertBundlesParams) (i
 		arg.SellerSkus,
 		arg.Modes,
 		arg.KitItemCodes,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const upsertListingAllocations = `-- name: UpsertListingAllocations :execrows
+INSERT INTO integration.listing_allocation (shop_id, seller_sku, share, updated_by)
+SELECT r.shop_id, r.seller_sku, r.share, $1::text
+FROM (SELECT unnest($2::text[]) AS shop_id,
+             unnest($3::text[]) AS seller_sku,
+             unnest($4::numeric[]) AS share) AS r
+ON CONFLICT (shop_id, seller_sku) DO UPDATE SET share = excluded.share, updated_at = now(), updated_by = excluded.updated_by
+WHERE integration.listing_allocation.share IS DISTINCT FROM excluded.share
+`
+
+type UpsertListingAllocationsParams struct {
+	UpdatedBy  string
+	ShopIds    []string
+	SellerSkus []string
+	Shares     []decimal.Decimal
+}
+
+func (q *Queries) UpsertListingAllocations(ctx context.Context, arg UpsertListingAllocationsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, upsertListingAllocations,
+		arg.UpdatedBy,
+		arg.ShopIds,
+		arg.SellerSkus,
+		arg.Shares,
 	)
 	if err != nil {
 		return 0, err
@@ -492,6 +618,29 @@ func (q *Queries) UpsertShopConfigs(ctx context.Context, arg UpsertShopConfigsPa
 		arg.CancellationsPaused,
 		arg.PriceLists,
 	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const upsertStockBuffers = `-- name: UpsertStockBuffers :execrows
+INSERT INTO integration.stock_buffer (item_code, buffer, updated_by)
+SELECT r.item_code, r.buffer, $1::text
+FROM (SELECT unnest($2::text[]) AS item_code,
+             unnest($3::numeric[]) AS buffer) AS r
+ON CONFLICT (item_code) DO UPDATE SET buffer = excluded.buffer, updated_at = now(), updated_by = excluded.updated_by
+WHERE integration.stock_buffer.buffer IS DISTINCT FROM excluded.buffer
+`
+
+type UpsertStockBuffersParams struct {
+	UpdatedBy string
+	ItemCodes []string
+	Buffers   []decimal.Decimal
+}
+
+func (q *Queries) UpsertStockBuffers(ctx context.Context, arg UpsertStockBuffersParams) (int64, error) {
+	result, err := q.db.Exec(ctx, upsertStockBuffers, arg.UpdatedBy, arg.ItemCodes, arg.Buffers)
 	if err != nil {
 		return 0, err
 	}

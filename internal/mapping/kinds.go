@@ -76,6 +76,29 @@ func (c *checker) positive(r row, col, def string) decimal.Decimal {
 	return d
 }
 
+// number reads a required decimal number from lowest to highest with at
+// most places decimals (the column's numeric precision, so nothing is
+// rounded on the way in); what describes the values the column takes in
+// problems, e.g. "a number from 0 to 1".
+func (c *checker) number(r row, col, what string, lowest, highest decimal.Decimal, places int32) decimal.Decimal {
+	v := c.required(r, col)
+	if v == "" {
+		return decimal.Zero
+	}
+	d, err := decimal.NewFromString(v)
+	switch {
+	case err != nil:
+		c.addf(r, col, "%q is not a number (use a point for decimals): expected %s", v, what)
+	case d.LessThan(lowest):
+		c.addf(r, col, "%q is below %s: expected %s", v, lowest, what)
+	case d.GreaterThan(highest):
+		c.addf(r, col, "%q is above %s: expected %s", v, highest, what)
+	case !d.Equal(d.Truncate(places)):
+		c.addf(r, col, "%q has more than %d decimals: expected %s", v, places, what)
+	}
+	return d
+}
+
 func (c *checker) timestamp(r row, col string) time.Time {
 	v := c.required(r, col)
 	if v == "" {
@@ -106,6 +129,9 @@ func (c *checker) unique(rows []row, col string, key func(row) string) {
 	seen := map[string]int{}
 	for _, r := range rows {
 		k := key(r)
+		if k == "" {
+			continue // an empty key is reported as required
+		}
 		if first, ok := seen[k]; ok {
 			c.addf(r, col, "%q appears again (first on line %d)", k, first)
 			continue
@@ -229,9 +255,10 @@ var taxCodesKind = &Kind{
 }
 
 var skusKind = &Kind{
-	Name:    "skus",
-	Summary: "TikTok seller SKU → SAP ItemCode (shop_id empty: every shop); without a row a SKU maps to the SAP item of the same code",
-	Columns: []string{"shop_id", "seller_sku", "item_code"},
+	Name:      "skus",
+	Inventory: true,
+	Summary:   "TikTok seller SKU → SAP ItemCode (shop_id empty: every shop); without a row a SKU maps to the SAP item of the same code",
+	Columns:   []string{"shop_id", "seller_sku", "item_code"},
 	importRows: func(ctx context.Context, q *db.Queries, rows []row, opts Options) (int64, error) {
 		var c checker
 		p := db.UpsertSKUMapsParams{UpdatedBy: opts.By}
@@ -266,7 +293,8 @@ var skusKind = &Kind{
 }
 
 var bundlesKind = &Kind{
-	Name: "bundles",
+	Name:      "bundles",
+	Inventory: true,
 	Summary: "a TikTok SKU sold as a bundle: mode kit (one SAP sales-BOM item, kit_item_code) or components " +
 		"(one row per component: component_item_code, quantity per bundle, price_weight)",
 	Columns: []string{"seller_sku", "mode", "kit_item_code", "component_item_code", "quantity", "price_weight"},
@@ -350,9 +378,10 @@ func zeroEmpty(n int32) string {
 }
 
 var warehouseSetsKind = &Kind{
-	Name:    "warehouse-sets",
-	Summary: "the SAP warehouses whose stock counts for a shop's TikTok warehouse (one row per SAP warehouse)",
-	Columns: []string{"shop_id", "tiktok_warehouse_id", "whs_code"},
+	Name:      "warehouse-sets",
+	Inventory: true,
+	Summary:   "the SAP warehouses whose stock counts for a shop's TikTok warehouse (one row per SAP warehouse)",
+	Columns:   []string{"shop_id", "tiktok_warehouse_id", "whs_code"},
 	importRows: func(ctx context.Context, q *db.Queries, rows []row, opts Options) (int64, error) {
 		var c checker
 		p := db.UpsertWarehouseSetsParams{UpdatedBy: opts.By}
@@ -382,6 +411,91 @@ var warehouseSetsKind = &Kind{
 		}
 		for _, ws := range rows {
 			if err := w.Write([]string{ws.ShopID, ws.TiktokWarehouseID, ws.WhsCode}); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+var buffersKind = &Kind{
+	Name:      "buffers",
+	Inventory: true,
+	Summary: "units of an SAP item never offered on TikTok (0: none, overriding SAP's U_EcomBuffer); " +
+		"without a row the item's U_EcomBuffer counts, else 0",
+	Columns: []string{"item_code", "buffer"},
+	importRows: func(ctx context.Context, q *db.Queries, rows []row, opts Options) (int64, error) {
+		var c checker
+		p := db.UpsertStockBuffersParams{UpdatedBy: opts.By}
+		c.unique(rows, "item_code", func(r row) string { return r.get("item_code") })
+		for _, r := range rows {
+			p.ItemCodes = append(p.ItemCodes, c.required(r, "item_code"))
+			// numeric(19,6): 13 digits before the point, 6 after.
+			p.Buffers = append(p.Buffers, c.number(r, "buffer", "a number of units, 0 or more",
+				decimal.Zero, decimal.RequireFromString("9999999999999.999999"), 6))
+		}
+		if len(c.problems) > 0 {
+			return 0, c.problems
+		}
+		n, err := q.UpsertStockBuffers(ctx, p)
+		if err != nil || !opts.Replace {
+			return n, err
+		}
+		deleted, err := q.DeleteStockBuffersNotIn(ctx, p.ItemCodes)
+		return n + deleted, err
+	},
+	exportRows: func(ctx context.Context, q *db.Queries, w *csv.Writer) error {
+		rows, err := q.ListStockBuffers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, b := range rows {
+			if err := w.Write([]string{b.ItemCode, b.Buffer.String()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+var allocationsKind = &Kind{
+	Name:      "allocations",
+	Inventory: true,
+	Summary: "the share (0 to 1, at most 4 decimals) of each SAP item's available-to-sell a TikTok listing (shop, seller SKU) offers, " +
+		"rounded down; no row: the whole amount; 0.7 and 0.3 split an item 70/30 between two shops",
+	Columns: []string{"shop_id", "seller_sku", "share"},
+	importRows: func(ctx context.Context, q *db.Queries, rows []row, opts Options) (int64, error) {
+		var c checker
+		p := db.UpsertListingAllocationsParams{UpdatedBy: opts.By}
+		c.unique(rows, "seller_sku", func(r row) string {
+			if r.get("shop_id") == "" || r.get("seller_sku") == "" {
+				return ""
+			}
+			return r.get("shop_id") + "/" + r.get("seller_sku")
+		})
+		for _, r := range rows {
+			p.ShopIds = append(p.ShopIds, c.required(r, "shop_id"))
+			p.SellerSkus = append(p.SellerSkus, c.required(r, "seller_sku"))
+			// numeric(5,4).
+			p.Shares = append(p.Shares, c.number(r, "share", "a number from 0 to 1 (e.g. 0.7, 0.3333)", decimal.Zero, decimal.NewFromInt(1), 4))
+		}
+		if len(c.problems) > 0 {
+			return 0, c.problems
+		}
+		n, err := q.UpsertListingAllocations(ctx, p)
+		if err != nil || !opts.Replace {
+			return n, err
+		}
+		deleted, err := q.DeleteListingAllocationsNotIn(ctx, db.DeleteListingAllocationsNotInParams{ShopIds: p.ShopIds, SellerSkus: p.SellerSkus})
+		return n + deleted, err
+	},
+	exportRows: func(ctx context.Context, q *db.Queries, w *csv.Writer) error {
+		rows, err := q.ListListingAllocations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range rows {
+			if err := w.Write([]string{a.ShopID, a.SellerSku, a.Share.String()}); err != nil {
 				return err
 			}
 		}

@@ -1,5 +1,6 @@
 // Package mapping imports and exports the orders flow's configuration as CSV:
-// shops, tax codes per region, the SKU map and bundles. An import checks
+// shops, tax codes per region, the SKU map, bundles, warehouse sets, stock
+// buffers and listing allocations. An import checks
 // every row before it writes anything, names the line and column of each
 // problem, and writes the whole file in one transaction.
 package mapping
@@ -27,13 +28,17 @@ type Kind struct {
 	// Optional are columns of Columns a file may leave out (added after
 	// files were written); what an absent column means is the kind's.
 	Optional []string
+	// Inventory: the kind changes what TikTok may sell (the listing
+	// expansion, warehouse sets, buffers, allocation), so an import is
+	// followed by a recompute of available-to-sell.
+	Inventory bool
 	// importRows checks the rows and writes them inside tx.
 	importRows func(ctx context.Context, q *db.Queries, rows []row, opts Options) (int64, error)
 	exportRows func(ctx context.Context, q *db.Queries, w *csv.Writer) error
 }
 
 // Kinds lists every kind, in the order an operator configures them.
-var Kinds = []*Kind{shopsKind, taxCodesKind, skusKind, bundlesKind, warehouseSetsKind}
+var Kinds = []*Kind{shopsKind, taxCodesKind, skusKind, bundlesKind, warehouseSetsKind, buffersKind, allocationsKind}
 
 // KindNamed returns the kind called name.
 func KindNamed(name string) (*Kind, error) {
@@ -52,8 +57,8 @@ func KindNamed(name string) (*Kind, error) {
 // Options changes how an import writes.
 type Options struct {
 	// Replace makes the table equal to the file (rows not in it are
-	// deleted) where the kind supports it (skus, warehouse-sets);
-	// otherwise rows are added or updated.
+	// deleted) where the kind supports it (skus, warehouse-sets, buffers,
+	// allocations); otherwise rows are added or updated.
 	Replace bool
 	// By is recorded as updated_by; default the database user.
 	By string

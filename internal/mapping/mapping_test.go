@@ -50,8 +50,10 @@ func TestImportExportRoundTrip(t *testing.T) {
 		"bundles": "seller_sku,mode,kit_item_code,component_item_code,quantity,price_weight\n" +
 			"GIFTSET,components,,A00001,2,3\nGIFTSET,components,,A00002,1,1\nKIT-1,kit,K00001,,,\n",
 		"warehouse-sets": "shop_id,tiktok_warehouse_id,whs_code\n7495540735365777507,7068517275539719942,01\n7495540735365777507,7068517275539719942,02\n",
+		"buffers":        "item_code,buffer\nA00001,5\nA00002,0\nA00003,2.5\n",
+		"allocations":    "shop_id,seller_sku,share\n7495540735365777507,MUG-RED,0.7\n7495540735365777508,MUG-RED,0.3\n7495540735365777508,MUG-BLUE,0.3333\n7495540735365777508,MUG-GREEN,0\n",
 	}
-	for _, name := range []string{"shops", "tax-codes", "skus", "bundles", "warehouse-sets"} {
+	for _, name := range []string{"shops", "tax-codes", "skus", "bundles", "warehouse-sets", "buffers", "allocations"} {
 		n, err := importCSV(t, pool, name, files[name], mapping.Options{})
 		if err != nil || n == 0 {
 			t.Fatalf("import %s: %d rows, %v", name, n, err)
@@ -73,6 +75,15 @@ func TestImportExportRoundTrip(t *testing.T) {
 	if got := export(t, pool, "bundles"); !strings.Contains(got, "GIFTSET,components,,A00001,2,3") || !strings.Contains(got, "KIT-1,kit,K00001,,,") {
 		t.Errorf("bundles export:\n%s", got)
 	}
+	// Columns in the file's order, numbers as written.
+	if got := export(t, pool, "buffers"); got != files["buffers"] {
+		t.Errorf("buffers export:\n%s\nwant\n%s", got, files["buffers"])
+	}
+	wantAllocations := "shop_id,seller_sku,share\n7495540735365777507,MUG-RED,0.7\n7495540735365777508,MUG-BLUE,0.3333\n" +
+		"7495540735365777508,MUG-GREEN,0\n7495540735365777508,MUG-RED,0.3\n"
+	if got := export(t, pool, "allocations"); got != wantAllocations {
+		t.Errorf("allocations export:\n%s\nwant\n%s", got, wantAllocations)
+	}
 	// Changing one mapping counts one row.
 	n, err := importCSV(t, pool, "skus", "shop_id,seller_sku,item_code\n,MUG-RED,A00009\n", mapping.Options{})
 	if err != nil || n != 1 {
@@ -89,8 +100,14 @@ func TestImportExportRoundTrip(t *testing.T) {
 
 func TestBadFilesNameEachProblemAndImportNothing(t *testing.T) {
 	pool := testdb.New(t)
-	if _, err := importCSV(t, pool, "skus", "shop_id,seller_sku,item_code\n,KEEP,A1\n", mapping.Options{}); err != nil {
-		t.Fatal(err)
+	for name, text := range map[string]string{
+		"skus":        "shop_id,seller_sku,item_code\n,KEEP,A1\n",
+		"buffers":     "item_code,buffer\nKEEP,1\n",
+		"allocations": "shop_id,seller_sku,share\nS1,KEEP,0.5\n",
+	} {
+		if _, err := importCSV(t, pool, name, text, mapping.Options{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cases := []struct {
 		kind, text string
@@ -107,6 +124,14 @@ func TestBadFilesNameEachProblemAndImportNothing(t *testing.T) {
 		{"shops", strings.Replace(shopsCSV, ",30m,", ",half an hour,", 1), []string{`line 3, extra_hold: "half an hour" is not a duration`}},
 		{"bundles", "seller_sku,mode,kit_item_code,component_item_code,quantity,price_weight\nB,components,,A1,-2,1\nB,kit,K,,,\nC,box,,,,\n",
 			[]string{`line 2, quantity: "-2" is not a positive number`, "line 3, mode: bundle \"B\" is components on an earlier line", `line 4, mode: "box" is not one of kit, components`}},
+		{"buffers", "item_code,buffer\nA1,-1\n,3\nA2,2\nA2,4\nA3,\nA4,lots\nA5,0.1234567\n",
+			[]string{`line 2, buffer: "-1" is below 0`, "line 3, item_code: required", `line 5, item_code: "A2" appears again (first on line 4)`,
+				"line 6, buffer: required", `line 7, buffer: "lots" is not a number (use a point for decimals): expected a number of units, 0 or more`, `line 8, buffer: "0.1234567" has more than 6 decimals`}},
+		{"allocations", "shop_id,seller_sku,share\nS1,A,1.5\nS1,B,-0.1\nS1,C,abc\nS1,D,0.33333\nS1,E,0.5\nS1,E,0.5\n,F,0.5\nS1,,0.5\nS1,G,\n",
+			[]string{`line 2, share: "1.5" is above 1: expected a number from 0 to 1`, `line 3, share: "-0.1" is below 0: expected a number from 0 to 1`,
+				`line 4, share: "abc" is not a number (use a point for decimals): expected a number from 0 to 1`, `line 5, share: "0.33333" has more than 4 decimals`,
+				`line 7, seller_sku: "S1/E" appears again (first on line 6)`, "line 8, shop_id: required", "line 9, seller_sku: required",
+				"line 10, share: required"}},
 	}
 	for _, c := range cases {
 		_, err := importCSV(t, pool, c.kind, c.text, mapping.Options{})
@@ -121,10 +146,47 @@ func TestBadFilesNameEachProblemAndImportNothing(t *testing.T) {
 			}
 		}
 	}
-	if got := export(t, pool, "skus"); got != "shop_id,seller_sku,item_code\n,KEEP,A1\n" {
-		t.Fatalf("a rejected file changed what was stored:\n%s", got)
+	for name, want := range map[string]string{
+		"skus":        "shop_id,seller_sku,item_code\n,KEEP,A1\n",
+		"buffers":     "item_code,buffer\nKEEP,1\n",
+		"allocations": "shop_id,seller_sku,share\nS1,KEEP,0.5\n",
+	} {
+		if got := export(t, pool, name); got != want {
+			t.Errorf("a rejected %s file changed what was stored:\n%s", name, got)
+		}
 	}
-	if _, err := mapping.KindNamed("skuz"); err == nil || !strings.Contains(err.Error(), "shops, tax-codes, skus, bundles, warehouse-sets") {
+	if _, err := mapping.KindNamed("skuz"); err == nil || !strings.Contains(err.Error(), "shops, tax-codes, skus, bundles, warehouse-sets, buffers, allocations") {
 		t.Fatalf("unknown kind: %v", err)
+	}
+}
+
+// With --replace a buffers or allocations file is the whole table: rows it
+// lacks are deleted; without, they stay.
+func TestBuffersAndAllocationsReplace(t *testing.T) {
+	pool := testdb.New(t)
+	cases := []struct{ kind, first, second, want string }{
+		{"buffers", "item_code,buffer\nA,1\nB,2\n", "item_code,buffer\nB,3\n", "item_code,buffer\nB,3\n"},
+		{"allocations", "shop_id,seller_sku,share\nS1,A,0.7\nS2,A,0.3\n", "shop_id,seller_sku,share\nS2,A,0.25\n",
+			"shop_id,seller_sku,share\nS2,A,0.25\n"},
+	}
+	for _, c := range cases {
+		if _, err := importCSV(t, pool, c.kind, c.first, mapping.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		// Without --replace: added or updated, nothing deleted.
+		n, err := importCSV(t, pool, c.kind, c.second, mapping.Options{})
+		if err != nil || n != 1 {
+			t.Fatalf("%s: %d rows changed, %v; want 1", c.kind, n, err)
+		}
+		if got := export(t, pool, c.kind); got == c.want {
+			t.Errorf("%s: an import without --replace deleted rows:\n%s", c.kind, got)
+		}
+		n, err = importCSV(t, pool, c.kind, c.second, mapping.Options{Replace: true})
+		if err != nil || n != 1 {
+			t.Fatalf("%s --replace: %d rows changed, %v; want 1 (the deleted row)", c.kind, n, err)
+		}
+		if got := export(t, pool, c.kind); got != c.want {
+			t.Errorf("%s --replace:\n%s\nwant\n%s", c.kind, got, c.want)
+		}
 	}
 }
