@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -66,8 +67,18 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if len(shops) == 0 {
 			checks = append(checks, doctor.Check{Name: "TikTok shops", Detail: "none onboarded: open /oauth/tiktok/start to connect a shop"})
 		}
+		sets, err := db.New(pool).ListWarehouseSets(ctx)
+		if err != nil {
+			return err
+		}
 		for _, s := range shops {
-			checks = append(checks, doctor.TikTokShop(ctx, tt, doctor.Shop{ID: s.ID, Name: s.Name, Cipher: s.Cipher}))
+			shop := doctor.Shop{ID: s.ID, Name: s.Name, Cipher: s.Cipher}
+			for _, ws := range sets {
+				if ws.ShopID == s.ID && !slices.Contains(shop.WarehouseSets, ws.TiktokWarehouseID) {
+					shop.WarehouseSets = append(shop.WarehouseSets, ws.TiktokWarehouseID)
+				}
+			}
+			checks = append(checks, doctor.TikTokShop(ctx, tt, shop))
 		}
 	}
 

@@ -8,6 +8,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tiktokb1/tiktokb1/internal/sapb1"
@@ -104,15 +105,65 @@ func Connection(ctx context.Context, name string, p Pinger, fix string) Check {
 // Shop is one onboarded TikTok shop.
 type Shop struct {
 	ID, Name, Cipher string
+	// WarehouseSets are the TikTok warehouse ids the shop has warehouse
+	// sets for (integration.warehouse_set).
+	WarehouseSets []string
 }
 
 // TikTokShop checks that TikTok answers for the shop with its stored token
-// (a cheap read: its warehouses).
+// (a cheap read: its warehouses), and that its warehouse sets name TikTok
+// warehouses the shop has.
 func TikTokShop(ctx context.Context, client *tiktok.Client, s Shop) Check {
 	name := fmt.Sprintf("TikTok shop %s (%s)", s.Name, s.ID)
 	whs, err := client.Warehouses(ctx, tiktok.Shop{ID: s.ID, Cipher: s.Cipher})
 	if err != nil {
 		return Check{Name: name, Detail: fmt.Sprintf("%v; if the authorisation expired, re-authorise the shop through /oauth/tiktok/start", err)}
 	}
-	return Check{Name: name, OK: true, Detail: fmt.Sprintf("answers; %d warehouse(s)", len(whs))}
+	return WarehouseSets(name, whs, s.WarehouseSets)
+}
+
+// WarehouseSets compares a shop's warehouse sets with the warehouses TikTok
+// lists for it. A set for a warehouse TikTok does not list fails (its stock
+// is never pushed); a shop without any set is reported, not failed (the
+// orders flow does not need one). Either way the detail lists TikTok's
+// warehouse ids, which is where an operator finds them for the import.
+func WarehouseSets(name string, tiktokWarehouses []tiktok.Warehouse, configured []string) Check {
+	known := map[string]bool{}
+	var list []string
+	for _, w := range tiktokWarehouses {
+		id := string(w.ID)
+		known[id] = true
+		desc := w.Name
+		if w.IsDefault {
+			desc += ", default"
+		}
+		if w.Type == "RETURN_WAREHOUSE" {
+			desc += ", returns only"
+		}
+		if w.EffectStatus != "" && w.EffectStatus != "ENABLED" {
+			desc += ", " + strings.ToLower(w.EffectStatus)
+		}
+		if !slices.Contains(configured, id) {
+			desc += ", no warehouse set"
+		}
+		list = append(list, fmt.Sprintf("%s (%s)", id, desc))
+	}
+	listed := "TikTok's warehouses: " + strings.Join(list, "; ")
+	if len(list) == 0 {
+		listed = "TikTok lists no warehouse for the shop"
+	}
+	var unknown []string
+	for _, id := range configured {
+		if !known[id] {
+			unknown = append(unknown, id)
+		}
+	}
+	switch {
+	case len(unknown) > 0:
+		return Check{Name: name, Detail: fmt.Sprintf("warehouse set for TikTok warehouse %s, which the shop does not have: that stock is never pushed; "+
+			"correct the tiktok_warehouse_id with tiktokb1 mapping import warehouse-sets --replace. %s", strings.Join(unknown, ", "), listed)}
+	case len(configured) == 0:
+		return Check{Name: name, OK: true, Detail: "answers; no warehouse set, so no stock is pushed (tiktokb1 mapping import warehouse-sets). " + listed}
+	}
+	return Check{Name: name, OK: true, Detail: "answers; " + listed}
 }
