@@ -61,9 +61,9 @@ func (w *DetectSAPB1StockChangesWorker) Work(ctx context.Context, job *river.Job
 // The changed values are already committed in integration.inventory_push,
 // which the push reads; if this enqueue is lost, the periodic push sends
 // them.
-func enqueueInventoryPush(ctx context.Context, deps Deps, changes []inventory.Change) error {
+func enqueueInventoryPush(ctx context.Context, deps Deps, changes []inventory.ShopChanges) error {
 	if len(changes) == 0 || !deps.tiktokConfigured() {
 		return nil
 	}
-	return EnqueueInventoryPush(ctx, ShopsOfChanges(changes))
+	return EnqueueInventoryPush(ctx, shopsOfChanges(changes))
 }

@@ -115,14 +115,12 @@ func EnqueueInventoryPush(ctx context.Context, shopIDs []string) error {
 	return nil
 }
 
-// ShopsOfChanges lists the shops of a recompute's changes, for
+// shopsOfChanges lists the shops of a recompute's changes, for
 // EnqueueInventoryPush.
-func ShopsOfChanges(changes []inventory.Change) []string {
-	var ids []string
+func shopsOfChanges(changes []inventory.ShopChanges) []string {
+	ids := make([]string, 0, len(changes))
 	for _, c := range changes {
-		if !slices.Contains(ids, c.ShopID) {
-			ids = append(ids, c.ShopID)
-		}
+		ids = append(ids, c.ShopID)
 	}
 	return ids
 }

@@ -61,8 +61,8 @@ SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),
 -- name: ComputeAvailableToSell :many
 -- Available-to-sell of every listing in every TikTok warehouse, exactly as
 -- DESIGN.md "Inventory" writes it, written into integration.inventory_push
--- where it changed; returns the changed rows (previous_quantity null = a new
--- listing). Per SAP item and warehouse set:
+-- where it changed; returns per shop how many listings changed. Per SAP item
+-- and warehouse set:
 --   max(0, Σ OnHand − Σ IsCommited over the set (sum first, then clamp)
 --          − buffer − pending)
 -- then per listing the minimum over the items one unit of it takes of
@@ -150,18 +150,31 @@ WITH set_stock AS (
     LEFT JOIN integration.inventory_push p
            ON p.shop_id = c.shop_id AND p.tiktok_warehouse_id = c.tiktok_warehouse_id AND p.seller_sku = c.seller_sku
     WHERE p.computed_quantity IS DISTINCT FROM c.quantity
+), inserted AS (
+    -- New listings: a plain insert (recomputes hold the recompute lock, and
+    -- nothing else inserts into the ledger).
+    INSERT INTO integration.inventory_push (shop_id, tiktok_warehouse_id, seller_sku, computed_quantity, computed_at)
+    SELECT shop_id, tiktok_warehouse_id, seller_sku, quantity, now() FROM changed WHERE previous_quantity IS NULL
+    RETURNING shop_id, computed_quantity, NULL::bigint AS previous_quantity
+), updated AS (
+    UPDATE integration.inventory_push p SET computed_quantity = c.quantity, computed_at = now()
+    FROM changed c
+    WHERE c.previous_quantity IS NOT NULL
+      AND p.shop_id = c.shop_id AND p.tiktok_warehouse_id = c.tiktok_warehouse_id AND p.seller_sku = c.seller_sku
+    RETURNING p.shop_id, p.computed_quantity, c.previous_quantity
 ), written AS (
-    INSERT INTO integration.inventory_push AS p (shop_id, tiktok_warehouse_id, seller_sku, computed_quantity, computed_at)
-    SELECT shop_id, tiktok_warehouse_id, seller_sku, quantity, now() FROM changed
-    ON CONFLICT (shop_id, tiktok_warehouse_id, seller_sku) DO UPDATE
-        SET computed_quantity = excluded.computed_quantity, computed_at = excluded.computed_at
-        WHERE p.computed_quantity IS DISTINCT FROM excluded.computed_quantity
-    RETURNING p.shop_id, p.tiktok_warehouse_id, p.seller_sku, p.computed_quantity, p.sent_quantity
+    SELECT * FROM inserted UNION ALL SELECT * FROM updated
 )
-SELECT w.shop_id, w.tiktok_warehouse_id, w.seller_sku, w.computed_quantity, w.sent_quantity, c.previous_quantity
-FROM written w
-JOIN changed c ON c.shop_id = w.shop_id AND c.tiktok_warehouse_id = w.tiktok_warehouse_id AND c.seller_sku = w.seller_sku
-ORDER BY w.shop_id, w.tiktok_warehouse_id, w.seller_sku;
+-- Per shop, how many listings changed: the rows themselves are in the
+-- ledger (110k of them after a new warehouse set).
+SELECT shop_id,
+       count(*)                                                   AS listings,
+       count(*) FILTER (WHERE previous_quantity IS NULL)          AS new_listings,
+       count(*) FILTER (WHERE computed_quantity < previous_quantity) AS decreases,
+       count(*) FILTER (WHERE computed_quantity > previous_quantity) AS increases
+FROM written
+GROUP BY shop_id
+ORDER BY shop_id;
 
 -- name: ReplaceItemBuffers :one
 -- Swaps a complete read of OITM.U_EcomBuffer in: rows upserted where the

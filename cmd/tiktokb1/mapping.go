@@ -99,6 +99,6 @@ func runMapping(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "available-to-sell recomputed: %d listing(s) changed; the running service pushes them to TikTok within seconds\n", len(changes))
+	fmt.Fprintf(stdout, "available-to-sell recomputed: %d listing(s) changed; the running service pushes them to TikTok within seconds\n", inventory.Listings(changes))
 	return nil
 }

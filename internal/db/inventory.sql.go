@@ -93,27 +93,37 @@ WITH set_stock AS (
     LEFT JOIN integration.inventory_push p
            ON p.shop_id = c.shop_id AND p.tiktok_warehouse_id = c.tiktok_warehouse_id AND p.seller_sku = c.seller_sku
     WHERE p.computed_quantity IS DISTINCT FROM c.quantity
+), inserted AS (
+    -- New listings: a plain insert (recomputes hold the recompute lock, and
+    -- nothing else inserts into the ledger).
+    INSERT INTO integration.inventory_push (shop_id, tiktok_warehouse_id, seller_sku, computed_quantity, computed_at)
+    SELECT shop_id, tiktok_warehouse_id, seller_sku, quantity, now() FROM changed WHERE previous_quantity IS NULL
+    RETURNING shop_id, computed_quantity, NULL::bigint AS previous_quantity
+), updated AS (
+    UPDATE integration.inventory_push p SET computed_quantity = c.quantity, computed_at = now()
+    FROM changed c
+    WHERE c.previous_quantity IS NOT NULL
+      AND p.shop_id = c.shop_id AND p.tiktok_warehouse_id = c.tiktok_warehouse_id AND p.seller_sku = c.seller_sku
+    RETURNING p.shop_id, p.computed_quantity, c.previous_quantity
 ), written AS (
-    INSERT INTO integration.inventory_push AS p (shop_id, tiktok_warehouse_id, seller_sku, computed_quantity, computed_at)
-    SELECT shop_id, tiktok_warehouse_id, seller_sku, quantity, now() FROM changed
-    ON CONFLICT (shop_id, tiktok_warehouse_id, seller_sku) DO UPDATE
-        SET computed_quantity = excluded.computed_quantity, computed_at = excluded.computed_at
-        WHERE p.computed_quantity IS DISTINCT FROM excluded.computed_quantity
-    RETURNING p.shop_id, p.tiktok_warehouse_id, p.seller_sku, p.computed_quantity, p.sent_quantity
+    SELECT shop_id, computed_quantity, previous_quantity FROM inserted UNION ALL SELECT shop_id, computed_quantity, previous_quantity FROM updated
 )
-SELECT w.shop_id, w.tiktok_warehouse_id, w.seller_sku, w.computed_quantity, w.sent_quantity, c.previous_quantity
-FROM written w
-JOIN changed c ON c.shop_id = w.shop_id AND c.tiktok_warehouse_id = w.tiktok_warehouse_id AND c.seller_sku = w.seller_sku
-ORDER BY w.shop_id, w.tiktok_warehouse_id, w.seller_sku
+SELECT shop_id,
+       count(*)                                                   AS listings,
+       count(*) FILTER (WHERE previous_quantity IS NULL)          AS new_listings,
+       count(*) FILTER (WHERE computed_quantity < previous_quantity) AS decreases,
+       count(*) FILTER (WHERE computed_quantity > previous_quantity) AS increases
+FROM written
+GROUP BY shop_id
+ORDER BY shop_id
 `
 
 type ComputeAvailableToSellRow struct {
-	ShopID            string
-	TiktokWarehouseID string
-	SellerSku         string
-	ComputedQuantity  int64
-	SentQuantity      *int64
-	PreviousQuantity  *int64
+	ShopID      string
+	Listings    int64
+	NewListings int64
+	Decreases   int64
+	Increases   int64
 }
 
 // Available-to-sell of every listing in every TikTok warehouse, exactly as
@@ -129,6 +139,8 @@ type ComputeAvailableToSellRow struct {
 // bundle its components, an SAP sales BOM (tree_type S) its BOM lines. A
 // listing any of whose items is missing, inactive or frozen in SAP, or whose
 // Sales Order item is not for sale, is 0.
+// Per shop, how many listings changed: the rows themselves are in the
+// ledger (110k of them after a new warehouse set).
 func (q *Queries) ComputeAvailableToSell(ctx context.Context) ([]ComputeAvailableToSellRow, error) {
 	rows, err := q.db.Query(ctx, computeAvailableToSell)
 	if err != nil {
@@ -140,11 +152,10 @@ func (q *Queries) ComputeAvailableToSell(ctx context.Context) ([]ComputeAvailabl
 		var i ComputeAvailableToSellRow
 		if err := rows.Scan(
 			&i.ShopID,
-			&i.TiktokWarehouseID,
-			&i.SellerSku,
-			&i.ComputedQuantity,
-			&i.SentQuantity,
-			&i.PreviousQuantity,
+			&i.Listings,
+			&i.NewListings,
+			&i.Decreases,
+			&i.Increases,
 		); err != nil {
 			return nil, err
 		}

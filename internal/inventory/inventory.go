@@ -19,15 +19,16 @@ import (
 	"github.com/tiktokb1/tiktokb1/internal/db"
 )
 
-// Change is one listing whose available-to-sell changed.
-type Change = db.ComputeAvailableToSellRow
+// ShopChanges counts one shop's listings whose available-to-sell changed;
+// the values are in integration.inventory_push.
+type ShopChanges = db.ComputeAvailableToSellRow
 
 // Recompute computes available-to-sell for every listing in every TikTok
 // warehouse that has a warehouse set and records the changed values in
-// integration.inventory_push, in one statement. Nothing changed: no rows.
-// Concurrent recomputes run one after the other.
-func Recompute(ctx context.Context, pool *pgxpool.Pool) ([]Change, error) {
-	var rows []Change
+// integration.inventory_push, in one statement, and counts them per shop.
+// Nothing changed: no shops. Concurrent recomputes run one after the other.
+func Recompute(ctx context.Context, pool *pgxpool.Pool) ([]ShopChanges, error) {
+	var rows []ShopChanges
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		if err := q.LockInventoryRecompute(ctx); err != nil {
@@ -44,4 +45,13 @@ func Recompute(ctx context.Context, pool *pgxpool.Pool) ([]Change, error) {
 		return nil, fmt.Errorf("inventory: computing available-to-sell: %w", err)
 	}
 	return rows, nil
+}
+
+// Listings is how many listings changed over every shop.
+func Listings(changes []ShopChanges) int64 {
+	var n int64
+	for _, c := range changes {
+		n += c.Listings
+	}
+	return n
 }

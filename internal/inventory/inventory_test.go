@@ -51,17 +51,57 @@ func warehouseSet(t testing.TB, pool *pgxpool.Pool, shop, tiktokWarehouse string
 	}
 }
 
-// recompute runs the computation and returns the changed rows as
-// "shop/warehouse/sku=quantity".
-func recompute(t testing.TB, pool *pgxpool.Pool) map[string]int64 {
+// ledger reads integration.inventory_push as "shop/warehouse/sku" →
+// computed quantity, and when each row was computed.
+func ledger(t testing.TB, pool *pgxpool.Pool) (map[string]int64, map[string]time.Time) {
 	t.Helper()
-	rows, err := inventory.Recompute(context.Background(), pool)
+	rows, err := pool.Query(context.Background(), `SELECT shop_id || '/' || tiktok_warehouse_id || '/' || seller_sku, computed_quantity, computed_at FROM integration.inventory_push`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
+	quantities, at := map[string]int64{}, map[string]time.Time{}
+	for rows.Next() {
+		var key string
+		var q int64
+		var when time.Time
+		if err := rows.Scan(&key, &q, &when); err != nil {
+			t.Fatal(err)
+		}
+		quantities[key], at[key] = q, when
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return quantities, at
+}
+
+// recompute runs the computation and returns the ledger rows it wrote as
+// "shop/warehouse/sku" → quantity, checking that its count per shop agrees.
+func recompute(t testing.TB, pool *pgxpool.Pool) map[string]int64 {
+	t.Helper()
+	before, beforeAt := ledger(t, pool)
+	shops, err := inventory.Recompute(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, afterAt := ledger(t, pool)
 	out := map[string]int64{}
-	for _, r := range rows {
-		out[r.ShopID+"/"+r.TiktokWarehouseID+"/"+r.SellerSku] = r.ComputedQuantity
+	perShop := map[string]int64{}
+	for k, q := range after {
+		if old, ok := before[k]; !ok || old != q || !beforeAt[k].Equal(afterAt[k]) {
+			out[k] = q
+			perShop[strings.SplitN(k, "/", 2)[0]]++
+		}
+	}
+	for _, c := range shops {
+		if c.Listings != perShop[c.ShopID] {
+			t.Fatalf("shop %s: %d listings counted, %d written", c.ShopID, c.Listings, perShop[c.ShopID])
+		}
+		delete(perShop, c.ShopID)
+	}
+	if len(perShop) > 0 {
+		t.Fatalf("listings written but not counted: %v", perShop)
 	}
 	return out
 }
@@ -118,16 +158,16 @@ func TestWarehouseSumsBuffersAndInactiveItems(t *testing.T) {
 	stock(t, pool, "A", "02", 1, 6)
 	exec(t, pool, `UPDATE sapb1.item SET valid = true WHERE item_code = 'X'`)
 	exec(t, pool, `UPDATE integration.stock_buffer SET buffer = 25 WHERE item_code = 'B'`)
-	rows, err := inventory.Recompute(context.Background(), pool)
+	shops, err := inventory.Recompute(context.Background(), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var desc []string
-	for _, r := range rows {
-		desc = append(desc, fmt.Sprintf("%s %d→%d", r.SellerSku, *r.PreviousQuantity, r.ComputedQuantity))
+	// A 4→3 and B 15→0 decrease, X 0→50 increases; nothing else is written.
+	if fmt.Sprint(shops) != "[{S1 3 0 2 1}]" {
+		t.Fatalf("changes: %+v", shops)
 	}
-	if strings.Join(desc, ", ") != "A 4→3, B 15→0, X 0→50" {
-		t.Fatalf("changes: %v", desc)
+	if got, _ := ledger(t, pool); got["S1/TW1/A"] != 3 || got["S1/TW1/B"] != 0 || got["S1/TW1/X"] != 50 {
+		t.Fatalf("ledger: %v", got)
 	}
 }
 
@@ -392,17 +432,13 @@ func TestRecomputesRunOneAfterTheOther(t *testing.T) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tiktokb1.inventory_recompute', 0))`); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan map[string]int64, 1)
+	done := make(chan []inventory.ShopChanges, 1)
 	go func() {
-		rows, err := inventory.Recompute(ctx, pool)
+		shops, err := inventory.Recompute(ctx, pool)
 		if err != nil {
 			t.Error(err)
 		}
-		out := map[string]int64{}
-		for _, r := range rows {
-			out[r.SellerSku] = r.ComputedQuantity
-		}
-		done <- out
+		done <- shops
 	}()
 	select {
 	case got := <-done:
@@ -416,7 +452,8 @@ func TestRecomputesRunOneAfterTheOther(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-done; got["A"] != 9 {
+	<-done
+	if got, _ := ledger(t, pool); got["S1/TW1/A"] != 9 {
 		t.Fatalf("the waiting recompute wrote %v, want A = 9", got)
 	}
 }
