@@ -163,6 +163,7 @@ func Workers(deps Deps) *river.Workers {
 	river.AddWorker(w, &ReleaseOrdersWorker{Deps: deps})
 	river.AddWorker(w, &PatchOrderWorker{Deps: deps})
 	river.AddWorker(w, &PushTikTokInventoryWorker{Deps: deps})
+	river.AddWorker(w, &ReadTikTokInventoryWorker{Deps: deps})
 	river.AddWorker(w, &SnapshotSAPB1PricesWorker{Deps: deps})
 	river.AddWorker(w, &PushTikTokPricesWorker{Deps: deps})
 	return w
@@ -201,6 +202,10 @@ func Periodic(deps Deps) []*river.PeriodicJob {
 			river.PeriodicInterval(PushTikTokInventoryInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return PushTikTokInventoryArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "push_tiktok_inventory"},
+		), river.NewPeriodicJob(
+			river.PeriodicInterval(ReadTikTokInventoryInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return ReadTikTokInventoryArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "read_tiktok_inventory", RunOnStart: true},
 		))
 	}
 	jobs = append(jobs, orderPostingPeriodic(deps)...)

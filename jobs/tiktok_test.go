@@ -296,13 +296,14 @@ func TestTikTokJobsWithoutTikTokCancelClearly(t *testing.T) {
 		work(t, e, &jobs.SubscribeTikTokWebhooksWorker{Deps: none}, jobs.SubscribeTikTokWebhooksArgs{ShopID: shopID}),
 		work(t, e, &jobs.ProcessTikTokWebhookWorker{Deps: none}, jobs.ProcessTikTokWebhookArgs{EventID: 1}),
 		work(t, e, &jobs.RefreshTikTokTokensWorker{Deps: none}, jobs.RefreshTikTokTokensArgs{}),
+		work(t, e, &jobs.ReadTikTokInventoryWorker{Deps: none}, jobs.ReadTikTokInventoryArgs{ShopID: shopID}),
 	} {
 		if res.EventKind != river.EventKindJobCancelled || len(res.Job.Errors) == 0 || !strings.Contains(res.Job.Errors[0].Error, "TIKTOK_APP_KEY unset") {
 			t.Errorf("%s without TikTok: %s %v", res.Job.Kind, res.EventKind, res.Job.Errors)
 		}
 	}
-	if got, with := len(jobs.Periodic(none)), len(jobs.Periodic(e.deps)); got != with-4 {
-		t.Errorf("periodic jobs: %d without TikTok, %d with; want refresh_tiktok_tokens, poll_tiktok_orders, poll_tiktok_cancellations and push_tiktok_inventory only with", got, with)
+	if got, with := len(jobs.Periodic(none)), len(jobs.Periodic(e.deps)); got != with-5 {
+		t.Errorf("periodic jobs: %d without TikTok, %d with; want refresh_tiktok_tokens, poll_tiktok_orders, poll_tiktok_cancellations, push_tiktok_inventory and read_tiktok_inventory only with", got, with)
 	}
 }
 

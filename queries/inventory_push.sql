@@ -123,3 +123,31 @@ ON CONFLICT (shop_id, product_id) DO UPDATE
 -- name: ListDeactivatedTikTokProducts :many
 -- The shop's products TikTok deactivated: their SKUs are not pushed.
 SELECT product_id FROM integration.tiktok_product_status WHERE shop_id = @shop_id AND deactivated;
+
+-- name: RecordTikTokSKUStock :exec
+-- What TikTok's inventory search answered, per SKU and TikTok warehouse
+-- ('' = the SKU's total, when TikTok gave no per-warehouse breakdown).
+INSERT INTO tiktok.sku_stock AS s (shop_id, sku_id, tiktok_warehouse_id, product_id, seller_sku, available_quantity, committed_quantity, read_at)
+SELECT @shop_id, r.sku_id, r.tiktok_warehouse_id, r.product_id, r.seller_sku, r.available, r.committed, now()
+FROM (SELECT unnest(@sku_ids::text[]) AS sku_id,
+             unnest(@tiktok_warehouse_ids::text[]) AS tiktok_warehouse_id,
+             unnest(@product_ids::text[]) AS product_id,
+             unnest(@seller_skus::text[]) AS seller_sku,
+             unnest(@available::bigint[]) AS available,
+             unnest(@committed::bigint[]) AS committed) AS r
+ON CONFLICT (shop_id, sku_id, tiktok_warehouse_id) DO UPDATE
+    SET product_id = excluded.product_id, seller_sku = excluded.seller_sku,
+        available_quantity = excluded.available_quantity, committed_quantity = excluded.committed_quantity,
+        read_at = excluded.read_at;
+
+-- name: ListTikTokSKUsToRead :many
+-- A shop's SKUs on TikTok, the ones read longest ago (or never) first, for
+-- the periodic read of TikTok's stock.
+SELECT t.sku_id::text AS sku_id
+FROM integration.tiktok_sku t
+LEFT JOIN (SELECT s.sku_id, min(s.read_at) AS read_at FROM tiktok.sku_stock s WHERE s.shop_id = @shop_id GROUP BY s.sku_id) r
+       ON r.sku_id = t.sku_id
+WHERE t.shop_id = @shop_id AND t.sku_id IS NOT NULL
+  AND (r.read_at IS NULL OR r.read_at < @read_before::timestamptz)
+ORDER BY r.read_at NULLS FIRST, t.sku_id
+LIMIT @max_skus;

@@ -128,8 +128,8 @@ type ComputeAvailableToSellRow struct {
 
 // Available-to-sell of every listing in every TikTok warehouse, exactly as
 // DESIGN.md "Inventory" writes it, written into integration.inventory_push
-// where it changed; returns the changed rows (previous_quantity null = a new
-// listing). Per SAP item and warehouse set:
+// where it changed; returns per shop how many listings changed. Per SAP item
+// and warehouse set:
 //
 //	max(0, Σ OnHand − Σ IsCommited over the set (sum first, then clamp)
 //	       − buffer − pending)

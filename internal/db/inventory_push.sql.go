@@ -259,6 +259,45 @@ func (q *Queries) ListInventoryPushDue(ctx context.Context, shopID string) ([]Li
 	return items, nil
 }
 
+const listTikTokSKUsToRead = `-- name: ListTikTokSKUsToRead :many
+SELECT t.sku_id::text AS sku_id
+FROM integration.tiktok_sku t
+LEFT JOIN (SELECT s.sku_id, min(s.read_at) AS read_at FROM tiktok.sku_stock s WHERE s.shop_id = $1 GROUP BY s.sku_id) r
+       ON r.sku_id = t.sku_id
+WHERE t.shop_id = $1 AND t.sku_id IS NOT NULL
+  AND (r.read_at IS NULL OR r.read_at < $2::timestamptz)
+ORDER BY r.read_at NULLS FIRST, t.sku_id
+LIMIT $3
+`
+
+type ListTikTokSKUsToReadParams struct {
+	ShopID     string
+	ReadBefore time.Time
+	MaxSkus    int32
+}
+
+// A shop's SKUs on TikTok, the ones read longest ago (or never) first, for
+// the periodic read of TikTok's stock.
+func (q *Queries) ListTikTokSKUsToRead(ctx context.Context, arg ListTikTokSKUsToReadParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, listTikTokSKUsToRead, arg.ShopID, arg.ReadBefore, arg.MaxSkus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var sku_id string
+		if err := rows.Scan(&sku_id); err != nil {
+			return nil, err
+		}
+		items = append(items, sku_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markInventoryPushHeld = `-- name: MarkInventoryPushHeld :exec
 UPDATE integration.inventory_push p
 SET result = 'held'
@@ -328,6 +367,46 @@ func (q *Queries) RecordInventoryPushSent(ctx context.Context, arg RecordInvento
 		arg.SellerSkus,
 		arg.Sent,
 		arg.Basis,
+	)
+	return err
+}
+
+const recordTikTokSKUStock = `-- name: RecordTikTokSKUStock :exec
+INSERT INTO tiktok.sku_stock AS s (shop_id, sku_id, tiktok_warehouse_id, product_id, seller_sku, available_quantity, committed_quantity, read_at)
+SELECT $1, r.sku_id, r.tiktok_warehouse_id, r.product_id, r.seller_sku, r.available, r.committed, now()
+FROM (SELECT unnest($2::text[]) AS sku_id,
+             unnest($3::text[]) AS tiktok_warehouse_id,
+             unnest($4::text[]) AS product_id,
+             unnest($5::text[]) AS seller_sku,
+             unnest($6::bigint[]) AS available,
+             unnest($7::bigint[]) AS committed) AS r
+ON CONFLICT (shop_id, sku_id, tiktok_warehouse_id) DO UPDATE
+    SET product_id = excluded.product_id, seller_sku = excluded.seller_sku,
+        available_quantity = excluded.available_quantity, committed_quantity = excluded.committed_quantity,
+        read_at = excluded.read_at
+`
+
+type RecordTikTokSKUStockParams struct {
+	ShopID             string
+	SkuIds             []string
+	TiktokWarehouseIds []string
+	ProductIds         []string
+	SellerSkus         []string
+	Available          []int64
+	Committed          []int64
+}
+
+// What TikTok's inventory search answered, per SKU and TikTok warehouse
+// (” = the SKU's total, when TikTok gave no per-warehouse breakdown).
+func (q *Queries) RecordTikTokSKUStock(ctx context.Context, arg RecordTikTokSKUStockParams) error {
+	_, err := q.db.Exec(ctx, recordTikTokSKUStock,
+		arg.ShopID,
+		arg.SkuIds,
+		arg.TiktokWarehouseIds,
+		arg.ProductIds,
+		arg.SellerSkus,
+		arg.Available,
+		arg.Committed,
 	)
 	return err
 }

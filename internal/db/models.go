@@ -456,7 +456,7 @@ type ReportException struct {
 	Age         int32
 }
 
-// Per listing (shop, TikTok warehouse, seller SKU): SAP on hand and committed over the warehouse set, buffer, units held back for pending TikTok orders, available-to-sell, the last push, the drift between them and the listing's allocation share. No personal data.
+// Per listing (shop, TikTok warehouse, seller SKU): SAP on hand and committed over the warehouse set, buffer, units held back for pending TikTok orders, available-to-sell, the last push, the drift between them, the listing's allocation share, and TikTok's own stock of the listing as last read with its drift from available-to-sell. No personal data.
 type ReportInventoryHealth struct {
 	ShopID            string
 	TiktokWarehouseID string
@@ -481,6 +481,14 @@ type ReportInventoryHealth struct {
 	AtsAge             int32
 	// The listing's share of the item's available-to-sell (integration.listing_allocation; 1 without a row).
 	AllocationShare decimal.Decimal
+	// TikTok's own available stock of the listing as last read (tiktok.sku_stock); null when never read.
+	TiktokAvailable int64
+	// Units TikTok shows sold and not shipped, as last read.
+	TiktokCommitted int64
+	// When TikTok's stock was last read.
+	TiktokReadAt time.Time
+	// tiktok_available − ats: positive, TikTok offers more than SAP's stock allows (oversell risk; expected briefly after a sale lands in SAP before TikTok's listing is read again); negative, TikTok offers less.
+	TiktokDrift int32
 }
 
 // Every landed TikTok order: its TikTok status, where its SAP Sales Order stands (posting_state, DocEntry/DocNum, totals), its age, and the live exception that blocks it or concerns it most. No personal data.
@@ -790,6 +798,21 @@ type TiktokShop struct {
 	AuthorizedAt   time.Time
 	DeauthorizedAt *time.Time
 	UpdatedAt      time.Time
+}
+
+// TikTok's stock of each SKU per TikTok warehouse as last read (inventory search): what buyers can buy and what sold but has not shipped. tiktok_warehouse_id ” is the SKU's total when TikTok answered without a per-warehouse breakdown.
+type TiktokSkuStock struct {
+	ShopID            string
+	SkuID             string
+	TiktokWarehouseID string
+	ProductID         string
+	SellerSku         string
+	// What buyers can buy (TikTok lowers it by itself on every sale).
+	AvailableQuantity int64
+	// Units sold and not yet shipped.
+	CommittedQuantity int64
+	// When TikTok answered.
+	ReadAt time.Time
 }
 
 // Every webhook TikTok delivered with a valid signature, stored before anything acts on it. A redelivery (same tts_notification_id) is acknowledged, not stored again.

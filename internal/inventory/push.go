@@ -369,6 +369,9 @@ func (p *pusher) read(ctx context.Context, rows []*pushRow) (map[string]*listing
 	if err != nil {
 		return nil, fmt.Errorf("inventory push: reading TikTok's stock of shop %s: %w", p.shop.ID, err)
 	}
+	if err := recordStock(ctx, p.q, p.shop.ID, stock); err != nil {
+		return nil, err
+	}
 	landed, err := p.q.LandedCommittedUnits(ctx, db.LandedCommittedUnitsParams{ShopID: p.shop.ID, SellerSkus: skus})
 	if err != nil {
 		return nil, fmt.Errorf("inventory push: counting landed orders of shop %s: %w", p.shop.ID, err)
