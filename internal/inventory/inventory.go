@@ -5,8 +5,8 @@
 // clamped once) minus the e-commerce buffer and the units of TikTok orders
 // SAP's stock does not reflect yet; per listing the minimum over the items
 // one unit takes, times the listing's allocation share. It writes the values
-// that changed into the push ledger integration.inventory_push and returns
-// them; push.go sends them to TikTok.
+// that changed into the push ledger integration.inventory_push; push.go
+// sends them to TikTok and tiktok_stock.go keeps what TikTok shows.
 package inventory
 
 import (

@@ -18,8 +18,8 @@ type StockSearcher interface {
 }
 
 // recordStock keeps what TikTok's inventory search answered in
-// tiktok.sku_stock, per TikTok warehouse, or as the SKU's total (warehouse "") when
-// TikTok gave no per-warehouse breakdown.
+// tiktok.sku_stock, per TikTok warehouse, or as the SKU's total (warehouse
+// "") when TikTok gave no per-warehouse breakdown.
 func recordStock(ctx context.Context, q *db.Queries, shopID string, stock []tiktok.SKUStock) error {
 	arg := db.RecordTikTokSKUStockParams{ShopID: shopID}
 	add := func(s tiktok.SKUStock, warehouseID string, available, committed int64) {
