@@ -134,9 +134,10 @@ type ComputeAvailableToSellRow struct {
 //	max(0, Σ OnHand − Σ IsCommited over the set (sum first, then clamp)
 //	       − buffer − pending)
 //
-// then per listing the minimum over the items one unit of it takes of
-// floor(available / quantity per unit): a plain SKU takes 1 of its item, a
-// bundle its components, an SAP sales BOM (tree_type S) its BOM lines. A
+// then per listing (integration.listing_item) the minimum over the items one
+// unit of it takes of floor(available × allocation share / quantity per
+// unit): a plain SKU takes 1 of its item, a bundle its components, an SAP
+// sales BOM (tree_type S) its BOM lines. A
 // listing any of whose items is missing, inactive or frozen in SAP, or whose
 // Sales Order item is not for sale, is 0.
 // Per shop, how many listings changed: the rows themselves are in the
