@@ -151,3 +151,22 @@ WHERE t.shop_id = @shop_id AND t.sku_id IS NOT NULL
   AND (r.read_at IS NULL OR r.read_at < @read_before::timestamptz)
 ORDER BY r.read_at NULLS FIRST, t.sku_id
 LIMIT @max_skus;
+
+-- name: InventoryPushStatus :many
+-- Per shop, its listings on TikTok by push state, how long the oldest
+-- value not yet on TikTok has waited, and how many listings TikTok last
+-- showed above available-to-sell (the metrics of /metrics).
+SELECT p.shop_id,
+       count(*) FILTER (WHERE p.sent_quantity = p.computed_quantity)                        AS in_sync,
+       count(*) FILTER (WHERE p.sent_quantity IS DISTINCT FROM p.computed_quantity
+                          AND coalesce(p.result, '') NOT IN ('failed', 'held'))              AS due,
+       count(*) FILTER (WHERE p.result = 'failed' AND p.sent_quantity IS DISTINCT FROM p.computed_quantity) AS refused,
+       count(*) FILTER (WHERE p.result = 'held')                                             AS held,
+       coalesce(extract(epoch FROM now() - min(p.computed_at) FILTER (
+           WHERE p.sent_quantity IS DISTINCT FROM p.computed_quantity AND coalesce(p.result, '') <> 'failed')), 0)::float8 AS oldest_due_seconds,
+       count(*) FILTER (WHERE s.available_quantity > p.computed_quantity)                    AS tiktok_above_ats
+FROM integration.inventory_push p
+JOIN integration.tiktok_sku t ON t.shop_id = p.shop_id AND t.seller_sku = p.seller_sku AND t.sku_id IS NOT NULL
+LEFT JOIN tiktok.sku_stock s ON s.shop_id = p.shop_id AND s.sku_id = t.sku_id AND s.tiktok_warehouse_id = p.tiktok_warehouse_id
+GROUP BY p.shop_id
+ORDER BY p.shop_id;

@@ -128,6 +128,64 @@ func (q *Queries) HoldInventoryPush(ctx context.Context, arg HoldInventoryPushPa
 	return i, err
 }
 
+const inventoryPushStatus = `-- name: InventoryPushStatus :many
+SELECT p.shop_id,
+       count(*) FILTER (WHERE p.sent_quantity = p.computed_quantity)                        AS in_sync,
+       count(*) FILTER (WHERE p.sent_quantity IS DISTINCT FROM p.computed_quantity
+                          AND coalesce(p.result, '') NOT IN ('failed', 'held'))              AS due,
+       count(*) FILTER (WHERE p.result = 'failed' AND p.sent_quantity IS DISTINCT FROM p.computed_quantity) AS refused,
+       count(*) FILTER (WHERE p.result = 'held')                                             AS held,
+       coalesce(extract(epoch FROM now() - min(p.computed_at) FILTER (
+           WHERE p.sent_quantity IS DISTINCT FROM p.computed_quantity AND coalesce(p.result, '') <> 'failed')), 0)::float8 AS oldest_due_seconds,
+       count(*) FILTER (WHERE s.available_quantity > p.computed_quantity)                    AS tiktok_above_ats
+FROM integration.inventory_push p
+JOIN integration.tiktok_sku t ON t.shop_id = p.shop_id AND t.seller_sku = p.seller_sku AND t.sku_id IS NOT NULL
+LEFT JOIN tiktok.sku_stock s ON s.shop_id = p.shop_id AND s.sku_id = t.sku_id AND s.tiktok_warehouse_id = p.tiktok_warehouse_id
+GROUP BY p.shop_id
+ORDER BY p.shop_id
+`
+
+type InventoryPushStatusRow struct {
+	ShopID           string
+	InSync           int64
+	Due              int64
+	Refused          int64
+	Held             int64
+	OldestDueSeconds float64
+	TiktokAboveAts   int64
+}
+
+// Per shop, its listings on TikTok by push state, how long the oldest
+// value not yet on TikTok has waited, and how many listings TikTok last
+// showed above available-to-sell (the metrics of /metrics).
+func (q *Queries) InventoryPushStatus(ctx context.Context) ([]InventoryPushStatusRow, error) {
+	rows, err := q.db.Query(ctx, inventoryPushStatus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []InventoryPushStatusRow{}
+	for rows.Next() {
+		var i InventoryPushStatusRow
+		if err := rows.Scan(
+			&i.ShopID,
+			&i.InSync,
+			&i.Due,
+			&i.Refused,
+			&i.Held,
+			&i.OldestDueSeconds,
+			&i.TiktokAboveAts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const landedCommittedUnits = `-- name: LandedCommittedUnits :many
 SELECT l.seller_sku::text AS seller_sku, count(*)::bigint AS units
 FROM tiktok."order" o

@@ -80,6 +80,13 @@ func (m *Metrics) WatchExceptions(pool *pgxpool.Pool) {
 	m.Registry.MustRegister(&exceptionCollector{q: db.New(pool)})
 }
 
+// WatchInventory exports each shop's TikTok listings by push state, the age
+// of the oldest value not yet on TikTok, and the listings TikTok last showed
+// above available-to-sell, read from the push ledger at scrape time.
+func (m *Metrics) WatchInventory(pool *pgxpool.Pool) {
+	m.Registry.MustRegister(&inventoryCollector{q: db.New(pool)})
+}
+
 // WatchRiver counts the jobs client works in this process until ctx ends.
 // It subscribes before returning, so no event after the call is missed.
 func WatchRiver[TTx any](ctx context.Context, m *Metrics, client *river.Client[TTx]) {
@@ -151,5 +158,43 @@ func (c *exceptionCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, r := range rows {
 		ch <- prometheus.MustNewConstMetric(exceptionsOpen, prometheus.GaugeValue, float64(r.Open), r.OwnerTeam, r.Kind, r.Severity)
+	}
+}
+
+type inventoryCollector struct{ q *db.Queries }
+
+var (
+	inventoryListings = prometheus.NewDesc("tiktokb1_inventory_listings",
+		"A shop's TikTok listings by push state: in_sync (TikTok was sent the value computed), due (waiting for a push), "+
+			"refused (TikTok refused the value: exception inventory_push_refused), held (waiting for tiktokb1 inventory confirm).",
+		[]string{"shop_id", "state"}, nil)
+	inventoryOldestDue = prometheus.NewDesc("tiktokb1_inventory_oldest_due_seconds",
+		"How long the oldest available-to-sell not yet on TikTok has waited (0: nothing waits); above a minute, pushes are stuck or held.",
+		[]string{"shop_id"}, nil)
+	inventoryAbove = prometheus.NewDesc("tiktokb1_inventory_tiktok_above_ats",
+		"Listings whose stock on TikTok, as last read, is above available-to-sell: an oversell risk if it lasts beyond the next push.",
+		[]string{"shop_id"}, nil)
+)
+
+func (c *inventoryCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- inventoryListings
+	ch <- inventoryOldestDue
+	ch <- inventoryAbove
+}
+
+func (c *inventoryCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	rows, err := c.q.InventoryPushStatus(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(inventoryListings, err)
+		return
+	}
+	for _, r := range rows {
+		for state, n := range map[string]int64{"in_sync": r.InSync, "due": r.Due, "refused": r.Refused, "held": r.Held} {
+			ch <- prometheus.MustNewConstMetric(inventoryListings, prometheus.GaugeValue, float64(n), r.ShopID, state)
+		}
+		ch <- prometheus.MustNewConstMetric(inventoryOldestDue, prometheus.GaugeValue, r.OldestDueSeconds, r.ShopID)
+		ch <- prometheus.MustNewConstMetric(inventoryAbove, prometheus.GaugeValue, float64(r.TiktokAboveAts), r.ShopID)
 	}
 }

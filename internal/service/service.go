@@ -85,6 +85,7 @@ func Serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, logger *
 	m := metrics.New(buildinfo.String())
 	m.WatchPool(pool)
 	m.WatchExceptions(pool)
+	m.WatchInventory(pool)
 
 	tt, err := newTikTok(cfg, pool)
 	if err != nil {
