@@ -194,3 +194,15 @@ WITH r AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM upserted)::bigint AS changed, (SELECT count(*) FROM deleted)::bigint AS deleted;
+
+-- name: WarehouseSetProblems :many
+-- Warehouse sets naming an SAP warehouse the last warehouse snapshot does
+-- not have, or has as inactive (for tiktokb1 doctor). Without a snapshot
+-- nothing can be judged, and nothing is returned.
+SELECT ws.shop_id, ws.tiktok_warehouse_id, ws.whs_code,
+       CASE WHEN w.whs_code IS NULL THEN 'unknown' ELSE 'inactive' END::text AS problem
+FROM integration.warehouse_set ws
+LEFT JOIN sapb1.warehouse w ON w.whs_code = ws.whs_code
+WHERE EXISTS (SELECT FROM sapb1.warehouse)
+  AND (w.whs_code IS NULL OR w.inactive)
+ORDER BY ws.shop_id, ws.tiktok_warehouse_id, ws.whs_code;

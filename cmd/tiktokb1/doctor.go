@@ -20,8 +20,9 @@ const doctorUsage = `doctor [--fix]
 
 Checks the database schema, TikTok Shop for every onboarded shop (listing
 its TikTok warehouse ids, and failing a warehouse set that names a warehouse
-the shop does not have), SAP's Service Layer and SQL Server connections, and
-the SAP user-defined fields the orders flow writes (U_TikTokOrderId, U_TikTokShopId and U_TikTokRelease on
+the shop does not have), that the warehouse sets name active SAP warehouses,
+SAP's Service Layer and SQL Server connections, and the SAP user-defined
+fields the orders flow writes (U_TikTokOrderId, U_TikTokShopId and U_TikTokRelease on
 ORDR, U_TikTokPackageId on RDR1). Exits 1 when anything needs attention.
 
 --fix creates the missing user fields. That alters SAP's tables (a field on
@@ -91,6 +92,12 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer sap.Close(context.WithoutCancel(ctx)) //nolint:errcheck // best effort
 		checks = append(checks, doctor.UserFields(ctx, sap, *fix)...)
 	}
+
+	problems, err := db.New(pool).WarehouseSetProblems(ctx)
+	if err != nil {
+		return err
+	}
+	checks = append(checks, doctor.SAPWarehouseSets(problems))
 
 	if cfg.SAPB1.SQLDSN.IsSet() {
 		r, err := sqlreader.Open(sqlreader.Config{DSN: cfg.SAPB1.SQLDSN.Reveal()})

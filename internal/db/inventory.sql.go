@@ -316,3 +316,48 @@ func (q *Queries) TuneInventoryTransaction(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, tuneInventoryTransaction)
 	return err
 }
+
+const warehouseSetProblems = `-- name: WarehouseSetProblems :many
+SELECT ws.shop_id, ws.tiktok_warehouse_id, ws.whs_code,
+       CASE WHEN w.whs_code IS NULL THEN 'unknown' ELSE 'inactive' END::text AS problem
+FROM integration.warehouse_set ws
+LEFT JOIN sapb1.warehouse w ON w.whs_code = ws.whs_code
+WHERE EXISTS (SELECT FROM sapb1.warehouse)
+  AND (w.whs_code IS NULL OR w.inactive)
+ORDER BY ws.shop_id, ws.tiktok_warehouse_id, ws.whs_code
+`
+
+type WarehouseSetProblemsRow struct {
+	ShopID            string
+	TiktokWarehouseID string
+	WhsCode           string
+	Problem           string
+}
+
+// Warehouse sets naming an SAP warehouse the last warehouse snapshot does
+// not have, or has as inactive (for tiktokb1 doctor). Without a snapshot
+// nothing can be judged, and nothing is returned.
+func (q *Queries) WarehouseSetProblems(ctx context.Context) ([]WarehouseSetProblemsRow, error) {
+	rows, err := q.db.Query(ctx, warehouseSetProblems)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WarehouseSetProblemsRow{}
+	for rows.Next() {
+		var i WarehouseSetProblemsRow
+		if err := rows.Scan(
+			&i.ShopID,
+			&i.TiktokWarehouseID,
+			&i.WhsCode,
+			&i.Problem,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

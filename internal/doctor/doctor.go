@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tiktokb1/tiktokb1/internal/db"
 	"github.com/tiktokb1/tiktokb1/internal/sapb1"
 	"github.com/tiktokb1/tiktokb1/internal/tiktok"
 )
@@ -166,4 +167,20 @@ func WarehouseSets(name string, tiktokWarehouses []tiktok.Warehouse, configured 
 		return Check{Name: name, OK: true, Detail: "answers; no warehouse set, so no stock is pushed (tiktokb1 mapping import warehouse-sets). " + listed}
 	}
 	return Check{Name: name, OK: true, Detail: "answers; " + listed}
+}
+
+// SAPWarehouseSets checks that the warehouse sets name SAP warehouses that
+// exist and are active (problems from the last SAP warehouse snapshot): a
+// set counting a warehouse SAP does not have adds nothing, silently.
+func SAPWarehouseSets(problems []db.WarehouseSetProblemsRow) Check {
+	const name = "warehouse sets vs SAP warehouses"
+	if len(problems) == 0 {
+		return Check{Name: name, OK: true, Detail: "every SAP warehouse named is active in SAP (or no SAP warehouse snapshot yet)"}
+	}
+	var list []string
+	for _, p := range problems {
+		list = append(list, fmt.Sprintf("%s (shop %s, TikTok warehouse %s) is %s", p.WhsCode, p.ShopID, p.TiktokWarehouseID, p.Problem))
+	}
+	return Check{Name: name, Detail: strings.Join(list, "; ") +
+		": its stock is not counted; fix the SAP warehouse or the set (tiktokb1 mapping import warehouse-sets --replace)"}
 }

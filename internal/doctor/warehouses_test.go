@@ -1,10 +1,13 @@
 package doctor_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/tiktokb1/tiktokb1/internal/db"
 	"github.com/tiktokb1/tiktokb1/internal/doctor"
+	"github.com/tiktokb1/tiktokb1/internal/testdb"
 	"github.com/tiktokb1/tiktokb1/internal/tiktok"
 )
 
@@ -42,5 +45,34 @@ func TestWarehouseSetsAgainstTikTok(t *testing.T) {
 	}
 	if c := doctor.WarehouseSets("TikTok shop S", nil, nil); !strings.Contains(c.Detail, "TikTok lists no warehouse") {
 		t.Fatalf("no warehouses: %s", c.Detail)
+	}
+}
+
+func TestWarehouseSetsAgainstSAP(t *testing.T) {
+	pool := testdb.New(t)
+	ctx := context.Background()
+	q := db.New(pool)
+	check := func() doctor.Check {
+		t.Helper()
+		problems, err := q.WarehouseSetProblems(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doctor.SAPWarehouseSets(problems)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO integration.warehouse_set (shop_id, tiktok_warehouse_id, whs_code) VALUES ('S1', 'TW1', '01'), ('S1', 'TW1', '02'), ('S1', 'TW1', '09')`); err != nil {
+		t.Fatal(err)
+	}
+	// No SAP warehouse snapshot yet: nothing to judge by.
+	if c := check(); !c.OK {
+		t.Fatalf("without a snapshot: %+v", c)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO sapb1.warehouse (whs_code, inactive) VALUES ('01', false), ('02', true)`); err != nil {
+		t.Fatal(err)
+	}
+	c := check()
+	if c.OK || !strings.Contains(c.Detail, "02 (shop S1, TikTok warehouse TW1) is inactive") || !strings.Contains(c.Detail, "09 (shop S1, TikTok warehouse TW1) is unknown") ||
+		strings.Contains(c.Detail, "01 (") {
+		t.Fatalf("with 02 inactive and 09 unknown: %+v", c)
 	}
 }
