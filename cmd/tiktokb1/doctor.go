@@ -22,8 +22,9 @@ Checks the database schema, TikTok Shop for every onboarded shop (listing
 its TikTok warehouse ids, and failing a warehouse set that names a warehouse
 the shop does not have), that the warehouse sets name active SAP warehouses,
 SAP's Service Layer and SQL Server connections, and the SAP user-defined
-fields the orders flow writes (U_TikTokOrderId, U_TikTokShopId and U_TikTokRelease on
-ORDR, U_TikTokPackageId on RDR1). Exits 1 when anything needs attention.
+fields the orders flow writes (U_TikTokOrderId, U_TikTokShopId and
+U_TikTokRelease on ORDR, U_TikTokPackageId on RDR1). Exits 1 when anything
+needs attention.
 
 --fix creates the missing user fields. That alters SAP's tables (a field on
 RDR1 alters every document-line table) and the Service Layer sees new fields
