@@ -15,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tiktokb1/tiktokb1/internal/inventory"
+	"github.com/tiktokb1/tiktokb1/internal/inventory/inventorytest"
 	"github.com/tiktokb1/tiktokb1/internal/sapb1/sqlreader"
 	"github.com/tiktokb1/tiktokb1/internal/sapmaster"
 	"github.com/tiktokb1/tiktokb1/internal/sim/sapb1sim"
@@ -311,10 +312,27 @@ func (f fakeStock) StockAll(ctx context.Context, fn func([]sqlreader.Stock) erro
 // DetectStockChanges, then inventory.Recompute when stock was written).
 // River's own scheduling latency is not included. 20 receipts at random
 // moments of the interval; reports p50, p95 and max in seconds. Timing is
-// reported, never asserted.
+// reported, never asserted. The company is small, so each recompute takes
+// milliseconds; BenchmarkStockFreshnessAt100kSKUs is the same at full size.
 func BenchmarkStockFreshness(b *testing.B) {
-	ctx := context.Background()
+	measureFreshness(b, newStockEnv(b, 0, "F"))
+}
+
+// BenchmarkStockFreshnessAt100kSKUs is BenchmarkStockFreshness with issue 7's
+// data set (100k SKUs × 8 warehouses + 10k bundles, inventorytest) landed
+// beside the simulated company's item, so every detector run that writes
+// stock pays a full-size recompute.
+func BenchmarkStockFreshnessAt100kSKUs(b *testing.B) {
 	e := newStockEnv(b, 0, "F")
+	inventorytest.Load(b, e.pool, "S1", "TW")
+	if _, err := inventory.Recompute(context.Background(), e.pool); err != nil {
+		b.Fatal(err)
+	}
+	measureFreshness(b, e)
+}
+
+func measureFreshness(b *testing.B, e *env) {
+	ctx := context.Background()
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
