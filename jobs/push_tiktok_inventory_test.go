@@ -326,3 +326,36 @@ func TestInventoryPushMassChangeIsHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A sale lands before any recompute has counted it as pending, and the
+// listing is due (a correction left it below available-to-sell): the push
+// must not take the landed order as already counted and raise the listing
+// back by the units sold. Only orders landed before the last recompute
+// explain TikTok's committed units.
+func TestInventoryPushLandedButNotRecomputedSaleIsNotReadded(t *testing.T) {
+	e := newStockEnv(t, tiktoksim.Options{Seed: 74}, map[string]int{"A": 10})
+	e.push(t)
+	e.want(t, "A", 10)
+	e.buy(t, "A", 3) // TikTok: 7 available, 3 committed
+	if r := e.poll(t); r.EventKind != river.EventKindJobCompleted {
+		t.Fatalf("poll: %s %v", r.EventKind, r.Job.Errors)
+	}
+	if n := e.count(t, `SELECT count(*) FROM tiktok.order_line WHERE shop_id = $1 AND seller_sku = 'A'`, e.shop.ID); n != 3 {
+		t.Fatalf("%d units of A landed, want 3", n)
+	}
+	// The ledger still says 10 (no recompute since), sent 7: due.
+	e.exec(t, `UPDATE integration.inventory_push SET sent_quantity = 7 WHERE shop_id = $1 AND seller_sku = 'A'`, e.shop.ID)
+	e.push(t)
+	e.want(t, "A", 7)
+
+	// Once a recompute counts the order as pending (10 − 3 = 7), the same
+	// order explains TikTok's committed units and the listing stays 7.
+	if _, err := inventory.Recompute(context.Background(), e.pool); err != nil {
+		t.Fatal(err)
+	}
+	e.push(t)
+	e.want(t, "A", 7)
+	if n := e.count(t, `SELECT count(*) FROM integration.inventory_push WHERE shop_id = $1 AND seller_sku = 'A' AND computed_quantity = 7 AND sent_quantity = 7`, e.shop.ID); n != 1 {
+		t.Fatal("the ledger is not 7 computed, 7 sent")
+	}
+}

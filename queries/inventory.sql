@@ -48,6 +48,13 @@ WHERE id = (SELECT snap_id FROM snap);
 -- a newer one in the ledger.
 SELECT pg_advisory_xact_lock(hashtextextended('tiktokb1.inventory_recompute', 0));
 
+-- name: MarkInventoryRecomputed :exec
+-- The snapshot this recompute starts from, taken just before its statement:
+-- every order version it shows is counted by the recompute (LandedCommittedUnits).
+INSERT INTO integration.inventory_recompute (id, snapshot, recomputed_at)
+VALUES (true, pg_current_snapshot(), now())
+ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, recomputed_at = excluded.recomputed_at;
+
 -- name: TuneInventoryTransaction :exec
 -- For the transaction of ComputeAvailableToSell only (docs/benchmarks.md,
 -- measured at 100k SKUs): JIT compilation costs more than the statement runs

@@ -39,18 +39,29 @@ ON CONFLICT (shop_id, seller_sku) DO UPDATE
 DELETE FROM integration.tiktok_sku WHERE shop_id = @shop_id AND seller_sku = @seller_sku;
 
 -- name: LandedCommittedUnits :many
--- Per seller SKU, the units of the shop's landed orders that TikTok still
--- holds as committed (sold, not dispatched, not cancelled). TikTok's
--- committed quantity beyond these is sales that have not landed yet.
-SELECT l.seller_sku::text AS seller_sku, count(*)::bigint AS units
-FROM tiktok."order" o
-JOIN tiktok.order_line l ON l.shop_id = o.shop_id AND l.order_id = o.order_id
-WHERE o.shop_id = @shop_id
-  AND l.seller_sku = ANY (@seller_skus::text[])
-  AND o.status IN ('UNPAID', 'ON_HOLD', 'AWAITING_SHIPMENT', 'PARTIALLY_SHIPPING')
-  AND o.fulfillment_type IS DISTINCT FROM 'FULFILLMENT_BY_TIKTOK'
-  AND coalesce(l.display_status, '') NOT IN ('CANCELLED', 'AWAITING_COLLECTION', 'IN_TRANSIT', 'DELIVERED', 'COMPLETED')
-GROUP BY l.seller_sku;
+-- Per listing of the given seller SKUs: its available-to-sell as the ledger
+-- has it now, and the units of the shop's landed orders of the SKU that
+-- TikTok still holds as committed (sold, not dispatched, not cancelled) and
+-- that the last recompute counted (its snapshot saw the order as it is now:
+-- migration 00021). One statement, so the value and the orders it counts
+-- agree. TikTok's committed quantity beyond these units is sales
+-- available-to-sell does not include yet. Never recomputed: no units.
+WITH landed AS (
+    SELECT l.seller_sku, count(*)::bigint AS units
+    FROM tiktok."order" o
+    JOIN tiktok.order_line l ON l.shop_id = o.shop_id AND l.order_id = o.order_id
+    WHERE o.shop_id = @shop_id
+      AND l.seller_sku = ANY (@seller_skus::text[])
+      AND o.status IN ('UNPAID', 'ON_HOLD', 'AWAITING_SHIPMENT', 'PARTIALLY_SHIPPING')
+      AND o.fulfillment_type IS DISTINCT FROM 'FULFILLMENT_BY_TIKTOK'
+      AND coalesce(l.display_status, '') NOT IN ('CANCELLED', 'AWAITING_COLLECTION', 'IN_TRANSIT', 'DELIVERED', 'COMPLETED')
+      AND (o.derived_xid IS NULL OR pg_visible_in_snapshot(o.derived_xid, (SELECT r.snapshot FROM integration.inventory_recompute r)))
+    GROUP BY l.seller_sku
+)
+SELECT p.tiktok_warehouse_id, p.seller_sku, p.computed_quantity, coalesce(d.units, 0)::bigint AS units
+FROM integration.inventory_push p
+LEFT JOIN landed d ON d.seller_sku = p.seller_sku
+WHERE p.shop_id = @shop_id AND p.seller_sku = ANY (@seller_skus::text[]);
 
 -- name: RecordInventoryPushSent :exec
 -- TikTok accepted these quantities, each based on the computed value given.

@@ -186,7 +186,7 @@ INSERT INTO tiktok."order" AS o (
     has_updated_recipient_address, cancel_reason, cancellation_initiator, currency, sub_total, shipping_fee,
     seller_discount, platform_discount, original_total_product_price, original_shipping_fee,
     shipping_fee_seller_discount, shipping_fee_platform_discount, tax, product_tax, shipping_fee_tax,
-    retail_delivery_fee, total_amount, line_count, payload_id, derived_at
+    retail_delivery_fee, total_amount, line_count, payload_id, derived_at, derived_xid
 )
 SELECT w.shop_id, w.order_id, w.status, tiktok.order_status_rank(w.status),
        to_timestamp((w.body ->> 'create_time')::bigint),
@@ -233,7 +233,8 @@ SELECT w.shop_id, w.order_id, w.status, tiktok.order_status_rank(w.status),
        CASE WHEN (w.body -> 'payment' ->> 'total_amount') ~ '^[0-9]{1,12}(\.[0-9]{1,6})?$' THEN (w.body -> 'payment' ->> 'total_amount')::numeric END,
        jsonb_array_length(w.body -> 'line_items'),
        w.id,
-       now()
+       now(),
+       pg_current_xact_id()
 FROM winner w
 ORDER BY w.shop_id, w.order_id
 ON CONFLICT (shop_id, order_id) DO UPDATE SET
@@ -283,7 +284,8 @@ ON CONFLICT (shop_id, order_id) DO UPDATE SET
     total_amount                   = excluded.total_amount,
     line_count                     = excluded.line_count,
     payload_id                     = excluded.payload_id,
-    derived_at                     = excluded.derived_at
+    derived_at                     = excluded.derived_at,
+    derived_xid                    = excluded.derived_xid
 WHERE (excluded.update_time_unix, excluded.status_rank, excluded.payload_id) > (o.update_time_unix, o.status_rank, o.payload_id)
    OR (@replay::boolean AND (excluded.update_time_unix, excluded.status_rank, excluded.payload_id) >= (o.update_time_unix, o.status_rank, o.payload_id))
 RETURNING o.shop_id, o.order_id, o.payload_id;

@@ -229,6 +229,19 @@ func (q *Queries) LockInventoryRecompute(ctx context.Context) error {
 	return err
 }
 
+const markInventoryRecomputed = `-- name: MarkInventoryRecomputed :exec
+INSERT INTO integration.inventory_recompute (id, snapshot, recomputed_at)
+VALUES (true, pg_current_snapshot(), now())
+ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, recomputed_at = excluded.recomputed_at
+`
+
+// The snapshot this recompute starts from, taken just before its statement:
+// every order version it shows is counted by the recompute (LandedCommittedUnits).
+func (q *Queries) MarkInventoryRecomputed(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, markInventoryRecomputed)
+	return err
+}
+
 const publishStock = `-- name: PublishStock :execrows
 WITH snap AS (
     SELECT sn.id AS snap_id, sn.started_at FROM sapb1.snapshot sn WHERE sn.id = $1 AND sn.kind = 'stock' AND sn.status = 'loading'

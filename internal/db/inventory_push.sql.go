@@ -187,15 +187,22 @@ func (q *Queries) InventoryPushStatus(ctx context.Context) ([]InventoryPushStatu
 }
 
 const landedCommittedUnits = `-- name: LandedCommittedUnits :many
-SELECT l.seller_sku::text AS seller_sku, count(*)::bigint AS units
-FROM tiktok."order" o
-JOIN tiktok.order_line l ON l.shop_id = o.shop_id AND l.order_id = o.order_id
-WHERE o.shop_id = $1
-  AND l.seller_sku = ANY ($2::text[])
-  AND o.status IN ('UNPAID', 'ON_HOLD', 'AWAITING_SHIPMENT', 'PARTIALLY_SHIPPING')
-  AND o.fulfillment_type IS DISTINCT FROM 'FULFILLMENT_BY_TIKTOK'
-  AND coalesce(l.display_status, '') NOT IN ('CANCELLED', 'AWAITING_COLLECTION', 'IN_TRANSIT', 'DELIVERED', 'COMPLETED')
-GROUP BY l.seller_sku
+WITH landed AS (
+    SELECT l.seller_sku, count(*)::bigint AS units
+    FROM tiktok."order" o
+    JOIN tiktok.order_line l ON l.shop_id = o.shop_id AND l.order_id = o.order_id
+    WHERE o.shop_id = $1
+      AND l.seller_sku = ANY ($2::text[])
+      AND o.status IN ('UNPAID', 'ON_HOLD', 'AWAITING_SHIPMENT', 'PARTIALLY_SHIPPING')
+      AND o.fulfillment_type IS DISTINCT FROM 'FULFILLMENT_BY_TIKTOK'
+      AND coalesce(l.display_status, '') NOT IN ('CANCELLED', 'AWAITING_COLLECTION', 'IN_TRANSIT', 'DELIVERED', 'COMPLETED')
+      AND (o.derived_xid IS NULL OR pg_visible_in_snapshot(o.derived_xid, (SELECT r.snapshot FROM integration.inventory_recompute r)))
+    GROUP BY l.seller_sku
+)
+SELECT p.tiktok_warehouse_id, p.seller_sku, p.computed_quantity, coalesce(d.units, 0)::bigint AS units
+FROM integration.inventory_push p
+LEFT JOIN landed d ON d.seller_sku = p.seller_sku
+WHERE p.shop_id = $1 AND p.seller_sku = ANY ($2::text[])
 `
 
 type LandedCommittedUnitsParams struct {
@@ -204,13 +211,19 @@ type LandedCommittedUnitsParams struct {
 }
 
 type LandedCommittedUnitsRow struct {
-	SellerSku string
-	Units     int64
+	TiktokWarehouseID string
+	SellerSku         string
+	ComputedQuantity  int64
+	Units             int64
 }
 
-// Per seller SKU, the units of the shop's landed orders that TikTok still
-// holds as committed (sold, not dispatched, not cancelled). TikTok's
-// committed quantity beyond these is sales that have not landed yet.
+// Per listing of the given seller SKUs: its available-to-sell as the ledger
+// has it now, and the units of the shop's landed orders of the SKU that
+// TikTok still holds as committed (sold, not dispatched, not cancelled) and
+// that the last recompute counted (its snapshot saw the order as it is now:
+// migration 00021). One statement, so the value and the orders it counts
+// agree. TikTok's committed quantity beyond these units is sales
+// available-to-sell does not include yet. Never recomputed: no units.
 func (q *Queries) LandedCommittedUnits(ctx context.Context, arg LandedCommittedUnitsParams) ([]LandedCommittedUnitsRow, error) {
 	rows, err := q.db.Query(ctx, landedCommittedUnits, arg.ShopID, arg.SellerSkus)
 	if err != nil {
@@ -220,7 +233,12 @@ func (q *Queries) LandedCommittedUnits(ctx context.Context, arg LandedCommittedU
 	items := []LandedCommittedUnitsRow{}
 	for rows.Next() {
 		var i LandedCommittedUnitsRow
-		if err := rows.Scan(&i.SellerSku, &i.Units); err != nil {
+		if err := rows.Scan(
+			&i.TiktokWarehouseID,
+			&i.SellerSku,
+			&i.ComputedQuantity,
+			&i.Units,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -63,6 +63,13 @@ type IntegrationInventoryPushHold struct {
 	ConfirmedBy *string
 }
 
+// One row: the database snapshot the last available-to-sell recompute started from (taken just before its statement, so everything it shows was counted) and when.
+type IntegrationInventoryRecompute struct {
+	ID           bool
+	Snapshot     interface{}
+	RecomputedAt time.Time
+}
+
 // The share of each SAP item's available-to-sell a listing (shop, seller SKU) offers: floor(available × share ÷ quantity per unit). No row: the whole amount (share 1). Shares of the listings that sell one item in overlapping warehouse sets should add up to at most 1; report.allocation_overlap shows where they do not.
 type IntegrationListingAllocation struct {
 	ShopID    string
@@ -712,6 +719,8 @@ type TiktokOrder struct {
 	PayloadID int64
 	// When this row was last written from a payload.
 	DerivedAt time.Time
+	// The transaction that last wrote this row from a payload (pg_current_xact_id()); null for rows written before migration 00021. The inventory push counts the order's units as landed only if the last recompute's snapshot (integration.inventory_recompute) saw this transaction.
+	DerivedXid pgtype.Uint64
 }
 
 // One row per TikTok line item of an order's newest state, i.e. one per unit (TikTok sends no quantity). Replaced together with its order.

@@ -34,6 +34,11 @@ func Recompute(ctx context.Context, pool *pgxpool.Pool) ([]ShopChanges, error) {
 		if err := q.LockInventoryRecompute(ctx); err != nil {
 			return err
 		}
+		// Before the computation, so the push never takes an order as
+		// counted that the computation did not see.
+		if err := q.MarkInventoryRecomputed(ctx); err != nil {
+			return err
+		}
 		if err := q.TuneInventoryTransaction(ctx); err != nil {
 			return err
 		}

@@ -357,7 +357,10 @@ func (l *listing) available(warehouseID string) int64 {
 }
 
 // read reads TikTok's current stock of the rows' SKUs and the units of
-// landed orders TikTok still commits.
+// landed orders TikTok still commits that the last recompute counted. The
+// rows take the ledger's available-to-sell from the same statement: a
+// recompute that committed since the due rows were listed may count orders
+// the older value did not.
 func (p *pusher) read(ctx context.Context, rows []*pushRow) (map[string]*listing, error) {
 	var ids, skus []string
 	for _, r := range rows {
@@ -377,8 +380,15 @@ func (p *pusher) read(ctx context.Context, rows []*pushRow) (map[string]*listing
 		return nil, fmt.Errorf("inventory push: counting landed orders of shop %s: %w", p.shop.ID, err)
 	}
 	units := map[string]int64{}
+	computed := map[[2]string]int64{}
 	for _, l := range landed {
 		units[l.SellerSku] = l.Units
+		computed[[2]string{l.TiktokWarehouseID, l.SellerSku}] = l.ComputedQuantity
+	}
+	for _, r := range rows {
+		if c, ok := computed[[2]string{r.TiktokWarehouseID, r.SellerSku}]; ok {
+			r.ComputedQuantity = c
+		}
 	}
 	out := map[string]*listing{}
 	for _, s := range stock {
