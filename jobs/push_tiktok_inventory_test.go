@@ -359,3 +359,45 @@ func TestInventoryPushLandedButNotRecomputedSaleIsNotReadded(t *testing.T) {
 		t.Fatal("the ledger is not 7 computed, 7 sent")
 	}
 }
+
+// levelAPI is the TikTok client recording the highest quantity each SKU is
+// set to.
+type levelAPI struct {
+	*tiktok.Client
+	mu      sync.Mutex
+	highest map[string]int64
+}
+
+func (l *levelAPI) UpdateInventory(ctx context.Context, shop tiktok.Shop, productID string, updates []tiktok.StockUpdate) ([]tiktok.SKUError, error) {
+	l.mu.Lock()
+	for _, u := range updates {
+		l.highest[u.SKUID] = max(l.highest[u.SKUID], u.Quantity)
+	}
+	l.mu.Unlock()
+	return l.Client.UpdateInventory(ctx, shop, productID, updates)
+}
+
+// A decrease never lifts a listing above what may be sold, not even for the
+// moment before the push reads TikTok: TikTok sold 2 that have not landed,
+// SAP drops from 10 to 9, so 7 may be sold and TikTok is never set higher.
+func TestInventoryPushDecreaseNeverLiftsAboveUnlandedSales(t *testing.T) {
+	e := newStockEnv(t, tiktoksim.Options{Seed: 75}, map[string]int{"A": 10})
+	e.push(t)
+	e.want(t, "A", 10)
+	e.buy(t, "A", 2) // TikTok: 8 available, 2 committed, not landed
+	e.setStock(t, "A", 9)
+	api := &levelAPI{Client: e.deps.TikTok, highest: map[string]int64{}}
+	res, err := inventory.Push(context.Background(), e.pool, api, tiktok.Shop{ID: e.shop.ID, Cipher: e.shop.Cipher}, inventory.PushOptions{ConfirmMinSKUs: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "A", 7)
+	for sku, q := range api.highest {
+		if q > 7 {
+			t.Fatalf("push %+v set SKU %s to %d on the way: 2 of SAP's 9 are sold already", res, sku, q)
+		}
+	}
+	if res.Decreases != 1 || res.Sent != 1 || res.Calls != 1 {
+		t.Fatalf("push %+v: want one decrease, sent in one call", res)
+	}
+}

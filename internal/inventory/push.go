@@ -59,7 +59,7 @@ type PushResult struct {
 	Due       int  `json:"due"`       // ledger rows not in sync
 	Unlisted  int  `json:"unlisted"`  // rows whose seller SKU has no TikTok listing
 	Inactive  int  `json:"inactive"`  // rows of products TikTok deactivated: not pushed
-	Decreases int  `json:"decreases"` // sent at once, without reading TikTok
+	Decreases int  `json:"decreases"` // rows below the last value sent
 	Checked   int  `json:"checked"`   // rows read from TikTok before sending
 	Sent      int  `json:"sent"`      // rows TikTok accepted (corrections included)
 	Capped    int  `json:"capped"`    // rows sent below computed for sales not landed yet
@@ -83,12 +83,12 @@ type pusher struct {
 }
 
 // Push sends a shop's changed available-to-sell to TikTok, by the push rule
-// of DESIGN.md "Inventory": decreases go out at once; a listing that rises
-// (or was never sent) is first read from TikTok, and what TikTok shows
-// committed beyond the units of landed orders (sales that have not landed,
-// so available-to-sell does not count them yet) is taken off; after those
-// updates TikTok is read again and sales made while the push ran are taken
-// off too. Values TikTok refuses become exceptions, not retries. Results are
+// of DESIGN.md "Inventory" (a push never re-adds units TikTok sold): every
+// changed listing is read from TikTok in one search, and what TikTok shows
+// committed beyond the units of landed orders the last recompute counted
+// (sales available-to-sell does not count yet) is taken off; the updates go
+// out right after, decreases and increases alike; then TikTok is read again
+// and sales made while the push ran are taken off too. Values TikTok refuses become exceptions, not retries. Results are
 // recorded after every call, so a rate limit (the error, see
 // tiktok.RetryAfter) loses nothing: the next run reads the ledger's latest
 // values.
@@ -138,39 +138,25 @@ func (p *pusher) run(ctx context.Context) error {
 		return err
 	}
 
-	// Decreases below the last value sent go out at once.
-	var down, check []*pushRow
-	for _, r := range rows {
-		if r.SentQuantity != nil && r.ComputedQuantity < *r.SentQuantity {
-			r.target = r.ComputedQuantity
-			down = append(down, r)
-		} else {
-			check = append(check, r)
-		}
-	}
-	p.res.Decreases = len(down)
-	sentDown, err := p.send(ctx, down)
-	if err != nil {
-		return err
-	}
-
-	// Everything else, and the decreases just sent, against TikTok's
-	// listing: committed units beyond landed orders are sales
-	// available-to-sell does not count yet.
-	check = append(check, sentDown...)
-	if len(check) == 0 {
-		return p.releaseHold(ctx, "auto: the confirmed push went out")
-	}
-	p.res.Checked = len(check)
-	before, err := p.read(ctx, check)
+	// Every row against TikTok's listing first, decreases included: a value
+	// below the last one sent can still be above what TikTok may sell now,
+	// when TikTok sold units since that available-to-sell does not count
+	// yet (committed beyond the landed orders the last recompute counted).
+	// One read, then the updates: nothing is ever set higher, even for a
+	// moment.
+	p.res.Checked = len(rows)
+	before, err := p.read(ctx, rows)
 	if err != nil {
 		return err
 	}
 	var up, unchanged []*pushRow
-	for _, r := range check {
+	for _, r := range rows {
 		st, ok := before[*r.SkuID]
 		if !ok {
 			continue // not in TikTok's answer: looked up again next time
+		}
+		if r.SentQuantity != nil && r.ComputedQuantity < *r.SentQuantity {
+			p.res.Decreases++
 		}
 		unlanded := max(0, st.committed-st.landed)
 		safe := max(0, r.ComputedQuantity-unlanded)
@@ -178,14 +164,9 @@ func (p *pusher) run(ctx context.Context) error {
 			p.res.Capped++
 		}
 		r.target = min(safe, tiktok.MaxInventoryQuantity)
-		switch {
-		case slices.Contains(sentDown, r):
-			if r.target < r.ComputedQuantity {
-				up = append(up, r) // the decrease went out too high
-			}
-		case r.target == st.available(r.TiktokWarehouseID):
+		if r.target == st.available(r.TiktokWarehouseID) {
 			unchanged = append(unchanged, r) // TikTok shows it already
-		default:
+		} else {
 			up = append(up, r)
 		}
 	}
