@@ -61,23 +61,34 @@ COMMENT ON VIEW integration.listing_item IS 'Per shop with a warehouse set and s
 
 CREATE VIEW report.allocation_overlap AS
 WITH listed AS (
-    -- Listings TikTok has (integration.tiktok_sku with ids), in the SAP
-    -- warehouses their TikTok warehouse counts.
-    SELECT li.item_code, ws.whs_code, li.shop_id, ws.tiktok_warehouse_id, li.seller_sku, li.share
+    -- Listings TikTok has (integration.tiktok_sku with ids).
+    SELECT li.item_code, li.shop_id, li.seller_sku, li.share
     FROM integration.listing_item li
     JOIN integration.tiktok_sku t ON t.shop_id = li.shop_id AND t.seller_sku = li.seller_sku AND t.sku_id IS NOT NULL
-    JOIN integration.warehouse_set ws ON ws.shop_id = li.shop_id
+), shared AS (
+    -- Items sold by more than one of them with shares over 1 in all: only
+    -- these can overlap in a warehouse.
+    SELECT item_code FROM listed GROUP BY item_code HAVING count(*) > 1 AND sum(share) > 1
+), per_warehouse AS (
+    -- In the SAP warehouses their TikTok warehouse counts.
+    SELECT l.item_code, ws.whs_code, count(*) AS listings, sum(l.share) AS total_share,
+           string_agg(format('%s/%s/%s×%s', l.shop_id, ws.tiktok_warehouse_id, l.seller_sku, trim_scale(l.share)), ', '
+                      ORDER BY l.shop_id, ws.tiktok_warehouse_id, l.seller_sku) AS sold_by
+    FROM listed l
+    JOIN shared s ON s.item_code = l.item_code
+    JOIN integration.warehouse_set ws ON ws.shop_id = l.shop_id
+    GROUP BY l.item_code, ws.whs_code
+    HAVING count(*) > 1 AND sum(l.share) > 1
 )
+-- The warehouses where the same listings overlap, on one row.
 SELECT item_code,
-       whs_code,
-       count(*)                                                                       AS listings,
-       trim_scale(sum(share))                                                         AS total_share,
-       string_agg(format('%s/%s/%s×%s', shop_id, tiktok_warehouse_id, seller_sku, trim_scale(share)), ', '
-                  ORDER BY shop_id, tiktok_warehouse_id, seller_sku)                  AS sold_by
-FROM listed
-GROUP BY item_code, whs_code
-HAVING count(*) > 1 AND sum(share) > 1;
-COMMENT ON VIEW report.allocation_overlap IS 'The allocation audit: SAP items (per SAP warehouse) offered by more than one TikTok listing whose allocation shares add up to more than 1, so the same units are offered more than once (the default: every listing offers the whole amount). Each row lists the listings as shop/TikTok warehouse/seller SKU×share. Fix with integration.listing_allocation (tiktokb1 mapping import allocations), or accept it: TikTok lowers every listing when one sells, and pending orders are subtracted.';
+       string_agg(whs_code, ',' ORDER BY whs_code) AS whs_codes,
+       listings,
+       trim_scale(total_share)                     AS total_share,
+       sold_by
+FROM per_warehouse
+GROUP BY item_code, listings, total_share, sold_by;
+COMMENT ON VIEW report.allocation_overlap IS 'The allocation audit: SAP items offered, in the SAP warehouses whs_codes, by more than one TikTok listing whose allocation shares add up to more than 1, so the same units are offered more than once (the default: every listing offers the whole amount; a bundle and its component''s own SKU overlap too). sold_by lists the listings as shop/TikTok warehouse/seller SKU×share. Fix with integration.listing_allocation (tiktokb1 mapping import allocations), or accept it: TikTok lowers every listing when one sells, and pending orders are subtracted.';
 
 CREATE OR REPLACE VIEW report.inventory_health AS
 WITH listing AS (

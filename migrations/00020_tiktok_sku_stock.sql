@@ -35,12 +35,6 @@ WITH listing AS (
            p.computed_quantity, p.computed_at, p.sent_quantity, p.sent_at, p.result, p.error
     FROM integration.inventory_push p
     LEFT JOIN integration.bundle b ON b.seller_sku = p.seller_sku
-), set_stock AS (
-    SELECT ws.shop_id, ws.tiktok_warehouse_id, s.item_code,
-           sum(s.on_hand) AS on_hand, sum(s.is_committed) AS committed, min(s.read_from) AS read_from
-    FROM integration.warehouse_set ws
-    JOIN sapb1.stock s ON s.whs_code = ws.whs_code
-    GROUP BY ws.shop_id, ws.tiktok_warehouse_id, s.item_code
 ), sets AS (
     SELECT shop_id, tiktok_warehouse_id, string_agg(whs_code, ',' ORDER BY whs_code) AS sap_warehouses
     FROM integration.warehouse_set
@@ -55,7 +49,7 @@ SELECT l.shop_id,
        ss.on_hand                                                    AS sap_on_hand,
        ss.committed                                                  AS sap_committed,
        coalesce(bf.buffer, ub.buffer, 0)                                        AS buffer,
-       CASE WHEN l.listing_kind = 'item' AND ss.item_code IS NOT NULL AND al.share IS NULL
+       CASE WHEN l.listing_kind = 'item' AND ss.on_hand IS NOT NULL AND al.share IS NULL
             THEN greatest(0, ss.on_hand - ss.committed - coalesce(bf.buffer, ub.buffer, 0) - l.computed_quantity) END AS pending,
        l.computed_quantity                                           AS ats,
        l.computed_at                                                 AS ats_computed_at,
@@ -77,7 +71,14 @@ SELECT l.shop_id,
        ts.available_quantity - l.computed_quantity                   AS tiktok_drift
 FROM listing l
 LEFT JOIN sets st ON st.shop_id = l.shop_id AND st.tiktok_warehouse_id = l.tiktok_warehouse_id
-LEFT JOIN set_stock ss ON ss.shop_id = l.shop_id AND ss.tiktok_warehouse_id = l.tiktok_warehouse_id AND ss.item_code = l.item_code
+-- The item's stock over the set, per listing (an index lookup per SAP
+-- warehouse, so a query for a few SKUs does not sum all of SAP's stock).
+LEFT JOIN LATERAL (
+    SELECT sum(s.on_hand) AS on_hand, sum(s.is_committed) AS committed, min(s.read_from) AS read_from
+    FROM integration.warehouse_set ws
+    JOIN sapb1.stock s ON s.item_code = l.item_code AND s.whs_code = ws.whs_code
+    WHERE ws.shop_id = l.shop_id AND ws.tiktok_warehouse_id = l.tiktok_warehouse_id
+) ss ON true
 LEFT JOIN integration.stock_buffer bf ON bf.item_code = l.item_code
 LEFT JOIN sapb1.item_buffer ub ON ub.item_code = l.item_code
 LEFT JOIN integration.listing_allocation al ON al.shop_id = l.shop_id AND al.seller_sku = l.seller_sku

@@ -432,10 +432,10 @@ type PiiOrderRecipient struct {
 	UpdatedAt time.Time
 }
 
-// The allocation audit: SAP items (per SAP warehouse) offered by more than one TikTok listing whose allocation shares add up to more than 1, so the same units are offered more than once (the default: every listing offers the whole amount). Each row lists the listings as shop/TikTok warehouse/seller SKU×share. Fix with integration.listing_allocation (tiktokb1 mapping import allocations), or accept it: TikTok lowers every listing when one sells, and pending orders are subtracted.
+// The allocation audit: SAP items offered, in the SAP warehouses whs_codes, by more than one TikTok listing whose allocation shares add up to more than 1, so the same units are offered more than once (the default: every listing offers the whole amount; a bundle and its component's own SKU overlap too). sold_by lists the listings as shop/TikTok warehouse/seller SKU×share. Fix with integration.listing_allocation (tiktokb1 mapping import allocations), or accept it: TikTok lowers every listing when one sells, and pending orders are subtracted.
 type ReportAllocationOverlap struct {
 	ItemCode   string
-	WhsCode    string
+	WhsCodes   []byte
 	Listings   int64
 	TotalShare pgtype.Numeric
 	SoldBy     []byte

@@ -371,7 +371,7 @@ func TestAllocationSharesAndOverlapAudit(t *testing.T) {
 	exec(t, pool, `INSERT INTO integration.tiktok_sku (shop_id, seller_sku, product_id, sku_id) VALUES
 	               ('S1', 'A', 'p1', 's1'), ('S2', 'A', 'p2', 's2'), ('S1', 'B', 'p3', 's3'), ('S2', 'B', 'p4', 's4')`)
 	audit := func() map[string]string {
-		rows, err := pool.Query(context.Background(), `SELECT item_code, whs_code, total_share::text, sold_by FROM report.allocation_overlap`)
+		rows, err := pool.Query(context.Background(), `SELECT item_code, whs_codes, total_share::text, sold_by FROM report.allocation_overlap`)
 		if err != nil {
 			t.Fatal(err)
 		}
