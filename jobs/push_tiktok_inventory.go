@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tiktokb1/tiktokb1/internal/db"
 	"github.com/tiktokb1/tiktokb1/internal/inventory"
@@ -34,14 +33,7 @@ func (PushTikTokInventoryArgs) Kind() string { return "push_tiktok_inventory" }
 // InsertOpts: at most one push per shop waits at a time; the one that runs
 // reads the ledger's latest values.
 func (PushTikTokInventoryArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueTikTokWrite,
-		MaxAttempts: 5,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
-	}
+	return onePerShop(QueueTikTokWrite, 5)
 }
 
 // PushTikTokInventoryWorker works PushTikTokInventoryArgs.
@@ -62,17 +54,11 @@ func (w *PushTikTokInventoryWorker) Work(ctx context.Context, job *river.Job[Pus
 		}
 		return EnqueueInventoryPush(ctx, ids)
 	}
-	shop, err := q.GetTikTokShop(ctx, job.Args.ShopID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return river.JobCancel(fmt.Errorf("shop %s is not onboarded", job.Args.ShopID))
+	shop, active, err := activeShop(ctx, q, job.Args.ShopID)
+	if err != nil || !active {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("reading shop %s: %w", job.Args.ShopID, err)
-	}
-	if shop.Status != shops.StatusActive {
-		return nil // deauthorised: its flows stop (an exception already says so)
-	}
-	res, err := inventory.Push(ctx, w.Deps.Pool, w.Deps.TikTok, tiktok.Shop{ID: shop.ID, Cipher: shop.Cipher}, inventory.PushOptions{
+	res, err := inventory.Push(ctx, w.Deps.Pool, w.Deps.TikTok, shop, inventory.PushOptions{
 		ConfirmShare: w.Deps.InventoryConfirmShare, ConfirmMinSKUs: w.Deps.InventoryConfirmMinSKUs,
 	})
 	if res.Due > 0 {

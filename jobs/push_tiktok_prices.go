@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tiktokb1/tiktokb1/internal/db"
 	"github.com/tiktokb1/tiktokb1/internal/pricing"
@@ -73,14 +72,7 @@ func (PushTikTokPricesArgs) Kind() string { return "push_tiktok_prices" }
 
 // InsertOpts: at most one price push per shop waits at a time.
 func (PushTikTokPricesArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueTikTokWrite,
-		MaxAttempts: 5,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
-	}
+	return onePerShop(QueueTikTokWrite, 5)
 }
 
 // PushTikTokPricesWorker works PushTikTokPricesArgs.
@@ -101,17 +93,11 @@ func (w *PushTikTokPricesWorker) Work(ctx context.Context, job *river.Job[PushTi
 		}
 		return enqueuePricePush(ctx, ids)
 	}
-	shop, err := q.GetTikTokShop(ctx, job.Args.ShopID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return river.JobCancel(fmt.Errorf("shop %s is not onboarded", job.Args.ShopID))
+	shop, active, err := activeShop(ctx, q, job.Args.ShopID)
+	if err != nil || !active {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("reading shop %s: %w", job.Args.ShopID, err)
-	}
-	if shop.Status != shops.StatusActive {
-		return nil
-	}
-	res, err := pricing.Push(ctx, w.Deps.Pool, w.Deps.TikTok, tiktok.Shop{ID: shop.ID, Cipher: shop.Cipher})
+	res, err := pricing.Push(ctx, w.Deps.Pool, w.Deps.TikTok, shop)
 	if res.Due > 0 {
 		slog.InfoContext(ctx, "price push", "shop_id", shop.ID, "result", res, "err", err)
 	}

@@ -3,13 +3,10 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tiktokb1/tiktokb1/internal/db"
 	"github.com/tiktokb1/tiktokb1/internal/inventory"
@@ -39,14 +36,7 @@ func (ReadTikTokInventoryArgs) Kind() string { return "read_tiktok_inventory" }
 
 // InsertOpts: at most one read per shop waits at a time.
 func (ReadTikTokInventoryArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueTikTokRead,
-		MaxAttempts: 3,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
-	}
+	return onePerShop(QueueTikTokRead, 3)
 }
 
 // ReadTikTokInventoryWorker works ReadTikTokInventoryArgs.
@@ -62,17 +52,11 @@ func (w *ReadTikTokInventoryWorker) Work(ctx context.Context, job *river.Job[Rea
 	if job.Args.ShopID == "" {
 		return enqueuePerShop(ctx, w.Deps.Pool, "TikTok stock reads", func(id string) river.JobArgs { return ReadTikTokInventoryArgs{ShopID: id} })
 	}
-	shop, err := db.New(w.Deps.Pool).GetTikTokShop(ctx, job.Args.ShopID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return river.JobCancel(fmt.Errorf("shop %s is not onboarded", job.Args.ShopID))
+	shop, active, err := activeShop(ctx, db.New(w.Deps.Pool), job.Args.ShopID)
+	if err != nil || !active {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("reading shop %s: %w", job.Args.ShopID, err)
-	}
-	if shop.Status != shops.StatusActive {
-		return nil
-	}
-	n, err := inventory.ReadTikTokStock(ctx, w.Deps.Pool, w.Deps.TikTok, tiktok.Shop{ID: shop.ID, Cipher: shop.Cipher}, TikTokStockMaxAge, TikTokStockSKUsPerRun)
+	n, err := inventory.ReadTikTokStock(ctx, w.Deps.Pool, w.Deps.TikTok, shop, TikTokStockMaxAge, TikTokStockSKUsPerRun)
 	if n > 0 {
 		slog.InfoContext(ctx, "TikTok stock read", "shop_id", shop.ID, "skus", n)
 	}
