@@ -471,8 +471,8 @@ type ReportInventoryHealth struct {
 	ListingKind       string
 	ItemCode          interface{}
 	SapWarehouses     []byte
-	SapOnHand         *int64
-	SapCommitted      *int64
+	SapOnHand         int64
+	SapCommitted      int64
 	Buffer            decimal.Decimal
 	// Units of TikTok orders SAP does not reflect yet, derived as on hand − committed − buffer − ats; null for bundles and for listings with an allocation row (their ats is a share, not the whole).
 	Pending            interface{}
