@@ -401,3 +401,23 @@ func TestInventoryPushDecreaseNeverLiftsAboveUnlandedSales(t *testing.T) {
 		t.Fatalf("push %+v: want one decrease, sent in one call", res)
 	}
 }
+
+// A cached TikTok SKU id that TikTok's inventory search no longer answers
+// for (the listing was recreated on TikTok) is forgotten: the next push
+// looks the seller SKU up again and sends, instead of reading it forever.
+func TestInventoryPushForgetsSKUIdsTikTokNoLongerKnows(t *testing.T) {
+	e := newStockEnv(t, tiktoksim.Options{Seed: 76}, map[string]int{"A": 10})
+	e.push(t)
+	e.want(t, "A", 10)
+	e.exec(t, `UPDATE integration.tiktok_sku SET sku_id = '999', product_id = '888' WHERE shop_id = $1 AND seller_sku = 'A'`, e.shop.ID)
+	e.setStock(t, "A", 6)
+	e.push(t) // reads 999: not in TikTok's answer, forgotten
+	if n := e.count(t, `SELECT count(*) FROM integration.tiktok_sku WHERE shop_id = $1 AND seller_sku = 'A'`, e.shop.ID); n != 0 {
+		t.Fatalf("the stale id is still cached (%d rows)", n)
+	}
+	e.push(t) // looked up again, then sent
+	e.want(t, "A", 6)
+	if n := e.count(t, `SELECT count(*) FROM integration.tiktok_sku WHERE shop_id = $1 AND seller_sku = 'A' AND sku_id <> '999'`, e.shop.ID); n != 1 {
+		t.Fatal("A's TikTok id was not looked up again")
+	}
+}

@@ -153,7 +153,12 @@ func (p *pusher) run(ctx context.Context) error {
 	for _, r := range rows {
 		st, ok := before[*r.SkuID]
 		if !ok {
-			continue // not in TikTok's answer: looked up again next time
+			// TikTok no longer knows the id (the listing was recreated):
+			// looked up again by seller SKU next time.
+			if err := p.q.ForgetTikTokSKU(ctx, db.ForgetTikTokSKUParams{ShopID: p.shop.ID, SellerSku: r.SellerSku}); err != nil {
+				return fmt.Errorf("inventory push: forgetting a stale TikTok id of shop %s: %w", p.shop.ID, err)
+			}
+			continue
 		}
 		if r.SentQuantity != nil && r.ComputedQuantity < *r.SentQuantity {
 			p.res.Decreases++
