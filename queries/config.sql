@@ -193,3 +193,8 @@ WHERE NOT EXISTS (
 
 -- name: ListListingAllocations :many
 SELECT shop_id, seller_sku, share FROM integration.listing_allocation ORDER BY shop_id, seller_sku;
+
+-- name: DeleteOtherWarehouseSets :execrows
+-- The sandbox's shop: the TikTok simulator's warehouse id changes with its
+-- seed on every start, so the sets of the earlier ids go.
+DELETE FROM integration.warehouse_set WHERE shop_id = @shop_id AND tiktok_warehouse_id <> @tiktok_warehouse_id;

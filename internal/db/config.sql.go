@@ -45,6 +45,25 @@ func (q *Queries) DeleteListingAllocationsNotIn(ctx context.Context, arg DeleteL
 	return result.RowsAffected(), nil
 }
 
+const deleteOtherWarehouseSets = `-- name: DeleteOtherWarehouseSets :execrows
+DELETE FROM integration.warehouse_set WHERE shop_id = $1 AND tiktok_warehouse_id <> $2
+`
+
+type DeleteOtherWarehouseSetsParams struct {
+	ShopID            string
+	TiktokWarehouseID string
+}
+
+// The sandbox's shop: the TikTok simulator's warehouse id changes with its
+// seed on every start, so the sets of the earlier ids go.
+func (q *Queries) DeleteOtherWarehouseSets(ctx context.Context, arg DeleteOtherWarehouseSetsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteOtherWarehouseSets, arg.ShopID, arg.TiktokWarehouseID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteSKUMapsNotIn = `-- name: DeleteSKUMapsNotIn :execrows
 DELETE FROM integration.sku_map m
 WHERE NOT EXISTS (

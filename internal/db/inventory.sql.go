@@ -93,6 +93,21 @@ WITH set_stock AS (
     LEFT JOIN integration.inventory_push p
            ON p.shop_id = c.shop_id AND p.tiktok_warehouse_id = c.tiktok_warehouse_id AND p.seller_sku = c.seller_sku
     WHERE p.computed_quantity IS DISTINCT FROM c.quantity
+    UNION ALL
+    -- A listing of the ledger no longer computed in a TikTok warehouse that
+    -- still has a set (its SKU maps to no SAP item any more, its bundle or
+    -- its item is gone) goes to 0: nothing in SAP backs it.
+    SELECT p.shop_id, p.tiktok_warehouse_id, p.seller_sku, 0::bigint, p.computed_quantity
+    FROM integration.inventory_push p
+    JOIN sets st ON st.shop_id = p.shop_id AND st.tiktok_warehouse_id = p.tiktok_warehouse_id
+    WHERE p.computed_quantity <> 0
+      AND NOT EXISTS (SELECT FROM computed c
+                      WHERE c.shop_id = p.shop_id AND c.tiktok_warehouse_id = p.tiktok_warehouse_id AND c.seller_sku = p.seller_sku)
+), unmanaged AS (
+    -- The rows of a TikTok warehouse that has no warehouse set any more:
+    -- its stock is no longer managed, and nothing of it is pushed again.
+    DELETE FROM integration.inventory_push p
+    WHERE NOT EXISTS (SELECT FROM sets st WHERE st.shop_id = p.shop_id AND st.tiktok_warehouse_id = p.tiktok_warehouse_id)
 ), inserted AS (
     -- New listings: a plain insert (recomputes hold the recompute lock, and
     -- nothing else inserts into the ledger).

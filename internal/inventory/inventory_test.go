@@ -457,3 +457,32 @@ func TestRecomputesRunOneAfterTheOther(t *testing.T) {
 		t.Fatalf("the waiting recompute wrote %v, want A = 9", got)
 	}
 }
+
+// The ledger follows the configuration: a listing that is no longer
+// computed (its SKU map row and its SAP item gone) goes to 0, since nothing
+// in SAP backs it; the listings of a TikTok warehouse whose warehouse set is
+// removed leave the ledger, and nothing of them is pushed again.
+func TestListingsThatGoAway(t *testing.T) {
+	pool := testdb.New(t)
+	warehouseSet(t, pool, "S1", "TW1", "01")
+	warehouseSet(t, pool, "S1", "TW2", "01")
+	item(t, pool, "A", "")
+	stock(t, pool, "A", "01", 10, 0)
+	exec(t, pool, `INSERT INTO integration.sku_map (shop_id, seller_sku, item_code) VALUES ('S1', 'A-RED', 'A')`)
+	expect(t, recompute(t, pool), map[string]int64{"S1/TW1/A": 10, "S1/TW1/A-RED": 10, "S1/TW2/A": 10, "S1/TW2/A-RED": 10})
+
+	exec(t, pool, `DELETE FROM integration.sku_map WHERE seller_sku = 'A-RED'`)
+	got := recompute(t, pool)
+	if fmt.Sprint(got) != fmt.Sprint(map[string]int64{"S1/TW1/A-RED": 0, "S1/TW2/A-RED": 0}) {
+		t.Fatalf("after the map row went: %v, want A-RED at 0 in both warehouses", got)
+	}
+	if got := recompute(t, pool); len(got) != 0 {
+		t.Fatalf("again: %v", got)
+	}
+
+	exec(t, pool, `DELETE FROM integration.warehouse_set WHERE tiktok_warehouse_id = 'TW2'`)
+	recompute(t, pool)
+	if left, _ := ledger(t, pool); fmt.Sprint(left) != fmt.Sprint(map[string]int64{"S1/TW1/A": 10, "S1/TW1/A-RED": 0}) {
+		t.Fatalf("after TW2's set went, the ledger is %v", left)
+	}
+}

@@ -32,8 +32,10 @@ func newOnboarding(cfg *config.Config, pool *pgxpool.Pool) (*shops.Onboarding, e
 // the generic customer, the simulator's currency, warehouse 01, shipping as
 // the shipping service item, FBT orders skipped, a cut-over four days back
 // (before the simulator's demo orders) and nothing paused; and both SAP
-// warehouses counted for the shop's TikTok warehouse. A configuration that
-// exists is kept, with any change made to it since.
+// warehouses counted for the shop's TikTok warehouse (the simulator's
+// warehouse id moves with its seed on every start: sets for earlier ids are
+// removed). A configuration that exists is kept, with any change made to it
+// since.
 func configureShop(ctx context.Context, pool *pgxpool.Pool, shopID, tiktokWarehouse string) error {
 	_, err := db.New(pool).UpsertWarehouseSets(ctx, db.UpsertWarehouseSetsParams{
 		UpdatedBy: "sandbox", ShopIds: []string{shopID, shopID},
@@ -41,6 +43,9 @@ func configureShop(ctx context.Context, pool *pgxpool.Pool, shopID, tiktokWareho
 	})
 	if err != nil {
 		return fmt.Errorf("sandbox: storing the shop's warehouse set: %w", err)
+	}
+	if _, err := db.New(pool).DeleteOtherWarehouseSets(ctx, db.DeleteOtherWarehouseSetsParams{ShopID: shopID, TiktokWarehouseID: tiktokWarehouse}); err != nil {
+		return fmt.Errorf("sandbox: removing the warehouse sets of an earlier start: %w", err)
 	}
 	exists, err := db.New(pool).ShopConfigExists(ctx, shopID)
 	if err != nil {
