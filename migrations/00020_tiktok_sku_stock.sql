@@ -1,8 +1,10 @@
 -- TikTok's own listing stock (issue 7: report.inventory_health shows "TikTok's
 -- own listing stock and the drift"): what TikTok's inventory search answered
 -- for each SKU and warehouse, recorded whenever the inventory push reads it
--- and by the periodic read_tiktok_inventory job. Code: internal/inventory
--- (tiktok_stock.go), jobs/read_tiktok_inventory.go.
+-- and by the periodic read_tiktok_inventory job. report.inventory_health
+-- gains it with its drift, and the listing's allocation share (migration
+-- 00019). Code: internal/inventory (tiktok_stock.go),
+-- jobs/read_tiktok_inventory.go.
 
 -- +goose Up
 CREATE TABLE tiktok.sku_stock (
@@ -136,7 +138,7 @@ SELECT l.shop_id,
        ss.on_hand                                                    AS sap_on_hand,
        ss.committed                                                  AS sap_committed,
        coalesce(bf.buffer, ub.buffer, 0)                                        AS buffer,
-       CASE WHEN l.listing_kind = 'item' AND ss.item_code IS NOT NULL AND al.share IS NULL
+       CASE WHEN l.listing_kind = 'item' AND ss.item_code IS NOT NULL
             THEN greatest(0, ss.on_hand - ss.committed - coalesce(bf.buffer, ub.buffer, 0) - l.computed_quantity) END AS pending,
        l.computed_quantity                                           AS ats,
        l.computed_at                                                 AS ats_computed_at,
@@ -150,15 +152,11 @@ SELECT l.shop_id,
             WHEN l.sent_quantity = l.computed_quantity THEN 'in_sync'
             WHEN l.sent_quantity > l.computed_quantity THEN 'tiktok_higher'
             ELSE 'tiktok_lower' END                                  AS drift_status,
-       now() - l.computed_at                                         AS ats_age,
-       coalesce(al.share, 1)                                         AS allocation_share
+       now() - l.computed_at                                         AS ats_age
 FROM listing l
 LEFT JOIN sets st ON st.shop_id = l.shop_id AND st.tiktok_warehouse_id = l.tiktok_warehouse_id
 LEFT JOIN set_stock ss ON ss.shop_id = l.shop_id AND ss.tiktok_warehouse_id = l.tiktok_warehouse_id AND ss.item_code = l.item_code
 LEFT JOIN integration.stock_buffer bf ON bf.item_code = l.item_code
-LEFT JOIN sapb1.item_buffer ub ON ub.item_code = l.item_code
-LEFT JOIN integration.listing_allocation al ON al.shop_id = l.shop_id AND al.seller_sku = l.seller_sku;
-COMMENT ON VIEW report.inventory_health IS 'Per listing (shop, TikTok warehouse, seller SKU): SAP on hand and committed over the warehouse set, buffer, units held back for pending TikTok orders, available-to-sell, the last push, the drift between them and the listing''s allocation share. No personal data.';
-COMMENT ON COLUMN report.inventory_health.allocation_share IS 'The listing''s share of the item''s available-to-sell (integration.listing_allocation; 1 without a row).';
-COMMENT ON COLUMN report.inventory_health.pending IS 'Units of TikTok orders SAP does not reflect yet, derived as on hand − committed − buffer − ats; null for bundles and for listings with an allocation row (their ats is a share, not the whole).';
+LEFT JOIN sapb1.item_buffer ub ON ub.item_code = l.item_code;
+COMMENT ON VIEW report.inventory_health IS 'Per listing (shop, TikTok warehouse, seller SKU): SAP on hand and committed over the warehouse set, buffer, units held back for pending TikTok orders, available-to-sell, the last push and the drift between them. No personal data.';
 DROP TABLE tiktok.sku_stock;
