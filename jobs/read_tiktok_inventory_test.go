@@ -1,9 +1,11 @@
 package jobs_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertest"
 
 	"github.com/tiktokb1/tiktokb1/internal/sim/tiktoksim"
 	"github.com/tiktokb1/tiktokb1/jobs"
@@ -59,5 +61,34 @@ func TestTikTokStockInInventoryHealth(t *testing.T) {
 	}
 	if n := e.count(t, `SELECT count(*) FROM tiktok.sku_stock WHERE shop_id = $1 AND read_at > now() - interval '1 minute'`, e.shop.ID); n != 2 {
 		t.Fatalf("%d SKUs read, want 2", n)
+	}
+}
+
+// The jobs per shop share how they treat their shop: one that is not
+// onboarded cancels the job with a message that says so; a deauthorised one
+// ends it without a call to TikTok.
+func TestPerShopJobsWithAnUnknownOrDeauthorisedShop(t *testing.T) {
+	e := newStockEnv(t, tiktoksim.Options{Seed: 77}, map[string]int{"A": 10})
+	for _, res := range []*rivertest.WorkResult{
+		runJob(t, e.pool, &jobs.ReadTikTokInventoryWorker{Deps: e.deps}, jobs.ReadTikTokInventoryArgs{ShopID: "nope"}),
+		runJob(t, e.pool, &jobs.PushTikTokInventoryWorker{Deps: e.deps}, jobs.PushTikTokInventoryArgs{ShopID: "nope"}),
+		runJob(t, e.pool, &jobs.PushTikTokPricesWorker{Deps: e.deps}, jobs.PushTikTokPricesArgs{ShopID: "nope"}),
+	} {
+		if res.EventKind != river.EventKindJobCancelled || len(res.Job.Errors) == 0 || !strings.Contains(res.Job.Errors[0].Error, "shop nope is not onboarded") {
+			t.Errorf("%s for an unknown shop: %s %v", res.Job.Kind, res.EventKind, res.Job.Errors)
+		}
+	}
+	e.exec(t, `UPDATE tiktok.shop SET status = 'deauthorized', deauthorized_at = now() WHERE id = $1`, e.shop.ID)
+	before := e.sim.Stats().Requests
+	for _, res := range []*rivertest.WorkResult{
+		runJob(t, e.pool, &jobs.ReadTikTokInventoryWorker{Deps: e.deps}, jobs.ReadTikTokInventoryArgs{ShopID: e.shop.ID}),
+		runJob(t, e.pool, &jobs.PushTikTokInventoryWorker{Deps: e.deps}, jobs.PushTikTokInventoryArgs{ShopID: e.shop.ID}),
+	} {
+		if res.EventKind != river.EventKindJobCompleted {
+			t.Errorf("%s for a deauthorised shop: %s %v", res.Job.Kind, res.EventKind, res.Job.Errors)
+		}
+	}
+	if n := e.sim.Stats().Requests - before; n != 0 {
+		t.Fatalf("%d requests to TikTok for a deauthorised shop", n)
 	}
 }
